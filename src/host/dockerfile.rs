@@ -1,0 +1,173 @@
+//! Reading a service's Dockerfile: its parents (`FROM`), build arguments
+//! (`ARG`) and Reyns annotations (`# reyns: expose 53/udp`,
+//! `# reyns: expose 8080 as 80`, `# reyns: privileged`).
+
+use super::fail;
+use rhai::plugin::*;
+use rhai::{Array, Map};
+
+/// What a Dockerfile tells Reyns.
+#[derive(Debug, Default, PartialEq)]
+pub struct Facts {
+    pub parents: Vec<String>,
+    pub build_args: Vec<String>,
+    /// (container port, host port, protocol)
+    pub exposed: Vec<(u16, u16, String)>,
+    pub privileged: bool,
+}
+
+/// Parses a Dockerfile's text; errors read `file:line: what`.
+pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
+    let mut facts = Facts::default();
+    let stage_names: Vec<String> = text
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [from, .., as_word, name] if from.eq_ignore_ascii_case("FROM") && as_word.eq_ignore_ascii_case("AS") => {
+                    Some(name.to_lowercase())
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let trimmed = line.trim();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            let comment = comment.trim();
+            let Some(annotation) = comment
+                .get(..6)
+                .filter(|head| head.eq_ignore_ascii_case("reyns:"))
+                .map(|_| comment[6..].trim())
+            else {
+                continue;
+            };
+            annotate(&mut facts, annotation).map_err(|err| format!("{shown}:{number}: {err}"))?;
+            continue;
+        }
+        let mut words = trimmed.split_whitespace();
+        let instruction = words.next().unwrap_or_default().to_ascii_uppercase();
+        match instruction.as_str() {
+            "FROM" => {
+                let image = words.find(|word| !word.starts_with("--")).unwrap_or_default();
+                if image.is_empty() {
+                    return Err(format!("{shown}:{number}: `FROM` without an image"));
+                }
+                if !stage_names.contains(&image.to_lowercase()) {
+                    facts.parents.push(image.to_string());
+                }
+            }
+            "ARG" => {
+                if let Some(name) = words.next() {
+                    let name = name.split('=').next().unwrap_or_default();
+                    facts.build_args.push(name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(facts)
+}
+
+/// Applies one `# reyns:` annotation.
+fn annotate(facts: &mut Facts, annotation: &str) -> Result<(), String> {
+    let words: Vec<&str> = annotation.split_whitespace().collect();
+    match words.as_slice() {
+        ["privileged"] => facts.privileged = true,
+        ["expose", port] => {
+            let (number, protocol) = port_and_protocol(port)?;
+            facts.exposed.push((number, number, protocol));
+        }
+        ["expose", port, "as", host] => {
+            let (number, protocol) = port_and_protocol(port)?;
+            let (host, host_protocol) = port_and_protocol(host)?;
+            if words[3].contains('/') && host_protocol != protocol {
+                return Err(format!("`{}` and `{port}` name different protocols", words[3]));
+            }
+            facts.exposed.push((number, host, protocol));
+        }
+        _ => {
+            return Err(format!(
+                "unknown reyns annotation `{annotation}`: expected `expose PORT[/tcp|/udp] [as HOSTPORT]` or `privileged`"
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Parses `53`, `53/udp` or `8080/tcp`.
+fn port_and_protocol(text: &str) -> Result<(u16, String), String> {
+    let (port, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|port| *port > 0)
+        .ok_or_else(|| format!("bad port `{text}` in a reyns annotation: expected 1-65535"))?;
+    match protocol {
+        "tcp" | "udp" => Ok((port, protocol.to_string())),
+        _ => Err(format!("bad protocol `{protocol}` in `{text}`: expected tcp or udp")),
+    }
+}
+
+#[export_module]
+pub mod api {
+    /// Reads a Dockerfile: `#{parents, build_args, exposed: [#{port, host_port, protocol}], privileged}`.
+    /// An unknown or malformed `# reyns:` annotation is an error naming the line.
+    ///
+    /// ```rhai
+    /// let facts = dockerfile::read("services/demo/Dockerfile");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn read(path: &str) -> Result<Map, Box<EvalAltResult>> {
+        let text = std::fs::read_to_string(path).or_else(|err| fail(format!("cannot read `{path}`: {err}")))?;
+        let facts = parse(path, &text).or_else(fail)?;
+        let exposed: Array = facts
+            .exposed
+            .iter()
+            .map(|(port, host, protocol)| {
+                let mut map = Map::new();
+                map.insert("port".into(), i64::from(*port).into());
+                map.insert("host_port".into(), i64::from(*host).into());
+                map.insert("protocol".into(), protocol.clone().into());
+                map.into()
+            })
+            .collect();
+        let mut map = Map::new();
+        map.insert("parents".into(), facts.parents.into_iter().map(Dynamic::from).collect::<Array>().into());
+        map.insert("build_args".into(), facts.build_args.into_iter().map(Dynamic::from).collect::<Array>().into());
+        map.insert("exposed".into(), exposed.into());
+        map.insert("privileged".into(), facts.privileged.into());
+        Ok(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_args_and_annotations() {
+        let text = "FROM --platform=x reyns/reyns-base AS base\nFROM base\n# reyns: expose 53/udp\n#reyns: expose 8080 as 80\n# reyns: privileged\nARG BUILDING_UID=1\nARG OTHER\n";
+        let facts = parse("D", text).unwrap();
+        assert_eq!(facts.parents, vec!["reyns/reyns-base"]);
+        assert_eq!(facts.build_args, vec!["BUILDING_UID", "OTHER"]);
+        assert_eq!(facts.exposed, vec![(53, 53, "udp".into()), (8080, 80, "tcp".into())]);
+        assert!(facts.privileged);
+    }
+
+    #[test]
+    fn bad_annotations_name_the_line() {
+        let err = parse("D", "FROM x\n# reyns: expos 53").unwrap_err();
+        assert!(err.starts_with("D:2: unknown reyns annotation `expos 53`"), "{err}");
+        assert!(parse("D", "# reyns: expose 99999").unwrap_err().contains("bad port"));
+        assert!(parse("D", "# reyns: expose 53/sctp").unwrap_err().contains("bad protocol"));
+        assert!(parse("D", "FROM\n").unwrap_err().contains("without an image"));
+    }
+
+    #[test]
+    fn plain_comments_are_ignored() {
+        let facts = parse("D", "# a comment\n# reynsish: no\nFROM a\n").unwrap();
+        assert_eq!(facts.parents, vec!["a"]);
+    }
+}

@@ -1,0 +1,136 @@
+//! The installation's secrets, made on first use under `$REYNS_HOME/keys`:
+//! an ed25519 SSH key pair for the `reyns` user and a TSIG (HMAC-SHA256) key
+//! for DNS updates. Private files are 0600 and never printed.
+
+use super::fail;
+use rhai::plugin::*;
+use rhai::Map;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The file names, inside `$REYNS_HOME/keys`.
+const SSH_PRIVATE: &str = "id_ed25519";
+const SSH_PUBLIC: &str = "id_ed25519.pub";
+const TSIG_SECRET: &str = "tsig.secret";
+
+/// Where the keys live.
+pub fn dir() -> PathBuf {
+    super::project::reyns_home().join("keys")
+}
+
+/// Writes a private file with mode 0600 from its creation on.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let triple = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (position, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if position <= chunk.len() {
+                out.push(ALPHABET[((triple >> shift) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Makes the keys that are missing; returns where they are.
+pub fn ensure() -> Result<PathBuf, String> {
+    let dir = dir();
+    std::fs::create_dir_all(&dir).map_err(|err| format!("cannot create `{}`: {err}", dir.display()))?;
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    let private = dir.join(SSH_PRIVATE);
+    if !private.exists() {
+        let key = ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+            .map_err(|err| format!("cannot make an SSH key: {err}"))?;
+        let mut key = key;
+        key.set_comment("reyns");
+        let text = key
+            .to_openssh(ssh_key::LineEnding::LF)
+            .map_err(|err| format!("cannot encode the SSH key: {err}"))?;
+        let public = key
+            .public_key()
+            .to_openssh()
+            .map_err(|err| format!("cannot encode the SSH public key: {err}"))?;
+        write_private(&private, text.as_bytes())
+            .and_then(|()| std::fs::write(dir.join(SSH_PUBLIC), format!("{public}\n")))
+            .map_err(|err| format!("cannot write the SSH key in `{}`: {err}", dir.display()))?;
+    }
+    let tsig = dir.join(TSIG_SECRET);
+    if !tsig.exists() {
+        let mut secret = [0u8; 32];
+        super::env::getrandom_fill(&mut secret).map_err(|err| format!("cannot read random bytes: {err}"))?;
+        write_private(&tsig, format!("{}\n", base64(&secret)).as_bytes())
+            .map_err(|err| format!("cannot write `{}`: {err}", tsig.display()))?;
+    }
+    Ok(dir)
+}
+
+fn shown(path: PathBuf) -> String {
+    path.to_string_lossy().to_string()
+}
+
+#[export_module]
+pub mod api {
+    /// Makes the installation's keys if missing and returns their paths:
+    /// `#{dir, ssh_private, ssh_public, tsig_secret}`. Never returns key material.
+    ///
+    /// ```rhai
+    /// let keys = keys::ensure();
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn ensure() -> Result<Map, Box<EvalAltResult>> {
+        let dir = super::ensure().or_else(fail)?;
+        let mut map = Map::new();
+        map.insert("dir".into(), shown(dir.clone()).into());
+        map.insert("ssh_private".into(), shown(dir.join(SSH_PRIVATE)).into());
+        map.insert("ssh_public".into(), shown(dir.join(SSH_PUBLIC)).into());
+        map.insert("tsig_secret".into(), shown(dir.join(TSIG_SECRET)).into());
+        Ok(map)
+    }
+
+    /// Copies the public key and the TSIG secret (not the SSH private key)
+    /// into a build context folder, so an image build can bake them in.
+    ///
+    /// ```rhai
+    /// keys::stage(`${context}/keys`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn stage(dest: &str) -> Result<(), Box<EvalAltResult>> {
+        let dir = super::ensure().or_else(fail)?;
+        std::fs::create_dir_all(dest).or_else(|err| fail(format!("cannot create `{dest}`: {err}")))?;
+        for name in [SSH_PUBLIC, TSIG_SECRET] {
+            std::fs::copy(dir.join(name), Path::new(dest).join(name))
+                .or_else(|err| fail(format!("cannot copy `{name}` to `{dest}`: {err}")))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}

@@ -1,0 +1,104 @@
+//! The host API: the mechanisms verb scripts call, one Rhai module per concern.
+//!
+//! Each concern is a `#[export_module]` in its own file; [`register`] is the one
+//! table that names them all. Scripts hold the policy; nothing here decides
+//! what a verb means.
+
+pub mod assets;
+pub mod conf;
+pub mod docker;
+pub mod dockerfile;
+pub mod env;
+pub mod fs;
+pub mod keys;
+pub mod net;
+pub mod project;
+pub mod term;
+pub mod text;
+pub mod verbs;
+
+use rhai::{Dynamic, Engine, EvalAltResult, Position};
+
+/// Registers every host module under its namespace (`docker::`, `conf::`, ...).
+pub fn register(engine: &mut Engine) {
+    let modules = [
+        ("assets", rhai::exported_module!(assets::api)),
+        ("conf", rhai::exported_module!(conf::api)),
+        ("docker", rhai::exported_module!(docker::api)),
+        ("dockerfile", rhai::exported_module!(dockerfile::api)),
+        ("env", rhai::exported_module!(env::api)),
+        ("fs", rhai::exported_module!(fs::api)),
+        ("keys", rhai::exported_module!(keys::api)),
+        ("net", rhai::exported_module!(net::api)),
+        ("project", rhai::exported_module!(project::api)),
+        ("term", rhai::exported_module!(term::api)),
+        ("text", rhai::exported_module!(text::api)),
+        ("verbs", rhai::exported_module!(verbs::api)),
+    ];
+    for (name, module) in modules {
+        engine.register_static_module(name, module.into());
+    }
+}
+
+/// The result type of host functions that can fail.
+pub type HostResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// A failure a user can act on: its message is shown as it is.
+pub fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
+    Err(Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(message.into()),
+        Position::NONE,
+    )))
+}
+
+/// A bad command line: shown like [`fail`], but the process exits 2.
+#[derive(Debug, Clone)]
+pub struct UsageError(pub String);
+
+/// Fails with a usage error (exit status 2).
+pub fn usage<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
+    Err(Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(UsageError(message.into())),
+        Position::NONE,
+    )))
+}
+
+/// Turns a Rhai array of values into strings (an argv), refusing non-strings.
+pub fn strings(values: &rhai::Array, what: &str) -> HostResult<Vec<String>> {
+    values
+        .iter()
+        .map(|value| {
+            if value.is_string() {
+                Ok(value.clone().into_string().unwrap_or_default())
+            } else if value.is_int() || value.is_float() || value.is_bool() {
+                Ok(value.to_string())
+            } else {
+                fail(format!(
+                    "{what} takes strings, got a `{}`",
+                    value.type_name()
+                ))
+            }
+        })
+        .collect()
+}
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether SIGINT or SIGTERM arrived: long verbs stop scheduling new work.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Catches SIGINT and SIGTERM so that running docker commands finish and no
+/// new ones start; the verb then stops with an error.
+pub fn catch_signals() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+    }
+}

@@ -1,0 +1,148 @@
+//! Talking to the user: logging by `LOG_LEVEL`, plain output, and questions
+//! that fail clearly, naming what was asked, when there is no terminal.
+
+use super::fail;
+use rhai::plugin::*;
+use std::io::{BufRead, IsTerminal, Write};
+
+/// How much reyns says, from `LOG_LEVEL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Debug,
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+/// The level set by `LOG_LEVEL` (default INFO).
+pub fn level() -> Level {
+    match std::env::var("LOG_LEVEL")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "DEBUG" => Level::Debug,
+        "WARNING" | "WARN" => Level::Warning,
+        "ERROR" => Level::Error,
+        "CRITICAL" => Level::Critical,
+        _ => Level::Info,
+    }
+}
+
+/// Prints `message` on stderr when `LOG_LEVEL` lets `at` through.
+pub fn log(at: Level, message: &str) {
+    if at < level() {
+        return;
+    }
+    let prefix = match at {
+        Level::Debug => "[DEBUG] ",
+        Level::Info => "",
+        Level::Warning => "warning: ",
+        Level::Error | Level::Critical => "error: ",
+    };
+    let mut stderr = std::io::stderr().lock();
+    for line in message.lines() {
+        let _ = writeln!(stderr, "{prefix}{line}");
+    }
+}
+
+/// Whether both standard input and standard error are terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks `question` on the terminal and reads one line; fails when there is none.
+pub fn ask(question: &str) -> Result<String, Box<EvalAltResult>> {
+    if !interactive() {
+        return fail(format!("cannot ask \"{question}\": no terminal to answer on"));
+    }
+    eprint!("{question} ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    match std::io::stdin().lock().read_line(&mut answer) {
+        Ok(0) => fail(format!("no answer to \"{question}\": input closed")),
+        Ok(_) => Ok(answer.trim_end_matches(['\n', '\r']).to_string()),
+        Err(err) => fail(format!("cannot read the answer to \"{question}\": {err}")),
+    }
+}
+
+#[export_module]
+pub mod api {
+    /// Prints a line on standard output (the verb's result, for pipes).
+    ///
+    /// ```rhai
+    /// term::out("demo,instance=one");
+    /// ```
+    pub fn out(message: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{message}");
+    }
+
+    /// Logs a progress message on standard error (hidden above `LOG_LEVEL=INFO`).
+    ///
+    /// ```rhai
+    /// term::info("building demo");
+    /// ```
+    pub fn info(message: &str) {
+        log(Level::Info, message);
+    }
+
+    /// Logs a message shown only with `LOG_LEVEL=DEBUG`.
+    ///
+    /// ```rhai
+    /// term::debug(`links: ${links}`);
+    /// ```
+    pub fn debug(message: &str) {
+        log(Level::Debug, message);
+    }
+
+    /// Logs a warning on standard error.
+    ///
+    /// ```rhai
+    /// term::warn("several instances match, using the first");
+    /// ```
+    pub fn warn(message: &str) {
+        log(Level::Warning, message);
+    }
+
+    /// Whether a person is at a terminal to answer questions.
+    ///
+    /// ```rhai
+    /// if !term::is_interactive() { throw "use force=True"; }
+    /// ```
+    pub fn is_interactive() -> bool {
+        interactive()
+    }
+
+    /// Asks a yes/no question; fails, naming the question, without a terminal.
+    ///
+    /// ```rhai
+    /// if !term::confirm("Remove 3 containers?") { return; }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn confirm(question: &str) -> Result<bool, Box<EvalAltResult>> {
+        let answer = ask(&format!("{question} [y/N]"))?;
+        Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    }
+
+    /// Asks for a value; fails, naming the question, without a terminal.
+    ///
+    /// ```rhai
+    /// let ip = term::prompt("Value for DNS_SERVICE_IP:");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn prompt(question: &str) -> Result<String, Box<EvalAltResult>> {
+        ask(question)
+    }
+
+    /// Fails with a usage error: the message is shown and reyns exits 2.
+    ///
+    /// ```rhai
+    /// term::usage_error("build needs a service name or `all`");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn usage_error(message: &str) -> Result<(), Box<EvalAltResult>> {
+        super::super::usage(message)
+    }
+}

@@ -1,0 +1,76 @@
+//! Text helpers scripts need and Rhai lacks: JSON, regular expressions,
+//! shell-style word splitting, and quoting.
+
+use super::{fail, HostResult};
+use rhai::plugin::*;
+use rhai::Array;
+
+#[export_module]
+pub mod api {
+    /// Parses JSON text into maps, arrays and values.
+    ///
+    /// ```rhai
+    /// let value = text::parse_json(`{"a": 1}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn parse_json(json: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).or_else(|err| fail(format!("bad JSON: {err}")))?;
+        rhai::serde::to_dynamic(value)
+    }
+
+    /// Writes a value as pretty JSON.
+    ///
+    /// ```rhai
+    /// term::out(text::to_json(#{ a: 1 }));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn to_json(value: Dynamic) -> Result<String, Box<EvalAltResult>> {
+        let value: serde_json::Value = rhai::serde::from_dynamic(&value)?;
+        serde_json::to_string_pretty(&value).or_else(|err| fail(format!("cannot write JSON: {err}")))
+    }
+
+    /// Whether `text` matches the regular expression `pattern`.
+    ///
+    /// ```rhai
+    /// if text::matches("^[a-z0-9-]+$", name) { ... }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn matches(pattern: &str, text: &str) -> Result<bool, Box<EvalAltResult>> {
+        let regex = regex::Regex::new(pattern).or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
+        Ok(regex.is_match(text))
+    }
+
+    /// The capture groups of the first match of `pattern` in `text`
+    /// (index 0 is the whole match), or an empty list.
+    ///
+    /// ```rhai
+    /// let groups = text::captures("^FROM\\s+(\\S+)", line);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn captures(pattern: &str, text: &str) -> Result<Array, Box<EvalAltResult>> {
+        let regex = regex::Regex::new(pattern).or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
+        Ok(regex
+            .captures(text)
+            .map(|found| {
+                found
+                    .iter()
+                    .map(|group| group.map_or(Dynamic::UNIT, |g| g.as_str().to_string().into()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Splits a command line into words as a POSIX shell would, without
+    /// running one (no expansion happens).
+    ///
+    /// ```rhai
+    /// let words = text::split_words("--cap-add NET_ADMIN -e 'A=b c'");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn split_words(line: &str) -> Result<Array, Box<EvalAltResult>> {
+        shell_words::split(line)
+            .map(|words| words.into_iter().map(Dynamic::from).collect())
+            .or_else(|err| fail(format!("cannot split `{line}` into words: {err}")))
+    }
+}

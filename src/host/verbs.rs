@@ -1,0 +1,91 @@
+//! What verbs exist and what they take, for `help`, and the host API's own
+//! documentation, generated from the `///` comments of the host functions.
+
+use super::{fail, HostResult};
+use crate::engine;
+use crate::scripts::Origin;
+use rhai::plugin::*;
+use rhai::{Array, Map};
+
+/// Writes Rust return types as a script sees them: `Result<T, Box<EvalAltResult>>`
+/// becomes `T` (the error is a thrown exception), in Rhai's own type names.
+fn script_types(definitions: &str) -> String {
+    let result = regex::Regex::new(r"-> Result<(.*), Box<EvalAltResult>>;").expect("valid pattern");
+    let unwrapped = result.replace_all(definitions, "-> $1;");
+    unwrapped
+        .replace(" -> ();", ";")
+        .replace("-> String;", "-> string;")
+        .replace("-> Map;", "-> map;")
+        .replace("-> Array;", "-> array;")
+        .replace("-> ?;", "-> ?;")
+}
+
+#[export_module]
+pub mod api {
+    /// Every verb, sorted: `#{name, summary, project, overrides}`.
+    ///
+    /// ```rhai
+    /// for verb in verbs::list() { term::out(verb.name); }
+    /// ```
+    pub fn list() -> Array {
+        crate::scripts::verbs(&super::super::project::dir())
+            .into_iter()
+            .map(|(script, overrides)| {
+                let mut map = Map::new();
+                map.insert("name".into(), script.name.clone().into());
+                map.insert("summary".into(), script.summary().into());
+                map.insert("project".into(), matches!(script.origin, Origin::Project(_)).into());
+                map.insert("overrides".into(), overrides.into());
+                map.into()
+            })
+            .collect()
+    }
+
+    /// One verb's documentation: `#{name, doc, source, positionals, options: [#{name, fallback, help}]}`.
+    ///
+    /// ```rhai
+    /// let help = verbs::describe("run");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn describe(name: &str) -> Result<Map, Box<EvalAltResult>> {
+        let project_dir = super::super::project::dir();
+        let engine = engine::engine(&project_dir);
+        let verb = engine::load(&engine, &project_dir, name).or_else(|failure| fail(failure.message))?;
+        let options: Array = verb
+            .options
+            .iter()
+            .map(|spec| {
+                let mut map = Map::new();
+                map.insert("name".into(), spec.name.clone().into());
+                map.insert("fallback".into(), spec.default.clone());
+                map.insert("help".into(), spec.help.clone().into());
+                map.into()
+            })
+            .collect();
+        let mut map = Map::new();
+        map.insert("name".into(), verb.script.name.clone().into());
+        map.insert("doc".into(), verb.script.doc().into());
+        map.insert("source".into(), verb.script.source_name().into());
+        map.insert(
+            "positionals".into(),
+            verb.positionals.iter().cloned().map(Dynamic::from).collect::<Array>().into(),
+        );
+        map.insert("options".into(), options.into());
+        Ok(map)
+    }
+
+    /// The host API as Rhai definitions, with each function's documentation.
+    ///
+    /// ```rhai
+    /// term::out(verbs::api_docs());
+    /// ```
+    pub fn api_docs() -> String {
+        let engine = engine::engine(&super::super::project::dir());
+        let mut text = String::new();
+        for (file, body) in engine.definitions().modules() {
+            let name = file.trim_end_matches(".d.rhai");
+            text.push_str(&format!("// ---- {name}:: ----\n{}\n", script_types(&body)));
+        }
+        text
+    }
+}

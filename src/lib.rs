@@ -1,0 +1,92 @@
+//! reyns: a local micro-services orchestrator.
+//!
+//! The binary parses `VERB[:ARGS]` ([`grammar`]), finds the verb's Rhai
+//! script ([`scripts`]), checks the arguments against what the script
+//! declares and runs it on the one engine ([`engine`]) over the host API
+//! ([`host`]), which drives `docker` through duct.
+
+pub mod assets;
+pub mod conf;
+pub mod engine;
+pub mod grammar;
+pub mod host;
+pub mod scripts;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+/// Runs reyns with the arguments after the program name; returns the exit status.
+pub fn run(args: Vec<OsString>) -> i32 {
+    match execute(args) {
+        Ok(code) => code,
+        Err(failure) => {
+            report(&failure);
+            failure.code
+        }
+    }
+}
+
+/// Prints a failure as `reyns: error: ...`, with the script place if known.
+fn report(failure: &engine::Failure) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "reyns: error: {}", failure.message);
+    if let Some(location) = &failure.location {
+        let _ = writeln!(stderr, "  --> {location}");
+    }
+}
+
+/// The top-level flags, read with clap; everything else is `VERB[:ARGS]`.
+fn command_words(args: Vec<OsString>) -> Result<Vec<String>, engine::Failure> {
+    let usage = |message: String| engine::Failure {
+        message,
+        location: None,
+        code: 2,
+    };
+    let cli = clap::Command::new("reyns")
+        .no_binary_name(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(clap::Arg::new("help").short('h').long("help").action(clap::ArgAction::SetTrue))
+        .arg(clap::Arg::new("version").short('V').long("version").action(clap::ArgAction::SetTrue))
+        .arg(
+            clap::Arg::new("command")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true),
+        );
+    let matches = cli
+        .try_get_matches_from(args)
+        .map_err(|err| usage(err.kind().to_string() + ": run `reyns help` for the verbs"))?;
+    if matches.get_flag("version") {
+        return Ok(vec!["version".into()]);
+    }
+    if matches.get_flag("help") {
+        return Ok(vec!["help".into()]);
+    }
+    let words: Vec<String> = matches
+        .get_raw("command")
+        .into_iter()
+        .flatten()
+        .map(|word| {
+            word.to_str()
+                .map(str::to_string)
+                .ok_or_else(|| usage(format!("argument `{}` is not valid UTF-8", word.to_string_lossy())))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(if words.is_empty() { vec!["help".into()] } else { words })
+}
+
+fn execute(args: Vec<OsString>) -> Result<i32, engine::Failure> {
+    let words = command_words(args)?;
+    let invocation = grammar::parse(&words).map_err(|message| engine::Failure {
+        message,
+        location: None,
+        code: 2,
+    })?;
+    host::catch_signals();
+    let project_dir = engine::project_dir();
+    let engine = engine::engine(&project_dir);
+    let verb = engine::load(&engine, &project_dir, &invocation.verb)?;
+    let args = verb.arguments(&invocation)?;
+    verb.run(&engine, args)
+}
