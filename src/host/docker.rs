@@ -434,25 +434,25 @@ pub mod api {
     /// In plan mode it prints the command instead and returns "".
     ///
     /// ```rhai
-    /// docker::call(["rm", "-f", "demo-demo-one"]);
+    /// docker::run(["rm", "-f", "demo-demo-one"]);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn call(argv: Array) -> Result<String, Box<EvalAltResult>> {
-        let argv = strings(&argv, "docker::call")?;
+    pub fn run(argv: Array) -> Result<String, Box<EvalAltResult>> {
+        let argv = strings(&argv, "docker::run")?;
         if planned(&argv) {
             return Ok(String::new());
         }
         checked(&argv, None)
     }
 
-    /// Like `call`, with `input` written to the command's standard input.
+    /// Like `run`, with `input` written to the command's standard input.
     ///
     /// ```rhai
-    /// docker::call_with_input(["exec", "-i", "c", "nsupdate"], "send\n");
+    /// docker::run_with_input(["exec", "-i", "c", "nsupdate"], "send\n");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn call_with_input(argv: Array, input: &str) -> Result<String, Box<EvalAltResult>> {
-        let argv = strings(&argv, "docker::call_with_input")?;
+    pub fn run_with_input(argv: Array, input: &str) -> Result<String, Box<EvalAltResult>> {
+        let argv = strings(&argv, "docker::run_with_input")?;
         if planned(&argv) {
             return Ok(String::new());
         }
@@ -460,7 +460,7 @@ pub mod api {
     }
 
     /// Runs a read-only docker command (always, even in plan mode) and returns
-    /// its trimmed stdout; fails like `call`.
+    /// its trimmed stdout; fails like `run`.
     ///
     /// ```rhai
     /// let id = docker::query(["image", "inspect", "--format", "{{.Id}}", "reyns/reyns-base"]);
@@ -594,6 +594,45 @@ pub mod api {
         result.insert("ok".into(), ready.into());
         result.insert("output".into(), output.into());
         Ok(result)
+    }
+
+    /// Pipes a host program's output into a docker command, e.g. a root file
+    /// system from `mmdebstrap` into `docker import`. Fails with the failing
+    /// side's error output. In plan mode both sides are printed instead.
+    ///
+    /// ```rhai
+    /// docker::import_pipe(["mmdebstrap", "--variant=minbase", "bookworm", "-"], ["import", "-", "debian:bookworm-slim"]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn import_pipe(source: Array, argv: Array) -> Result<(), Box<EvalAltResult>> {
+        let source = strings(&source, "docker::import_pipe")?;
+        let argv = strings(&argv, "docker::import_pipe")?;
+        let Some((program, source_args)) = source.split_first() else {
+            return fail("docker::import_pipe needs a program to read from");
+        };
+        if planning() {
+            println!("{} | {}", shell_words::join(&source), shown(&argv));
+            return Ok(());
+        }
+        let program = which::which(program).or_else(|_| fail(format!("`{program}` was not found on PATH")))?;
+        term::log(Level::Debug, &format!("$ {} | {}", shell_words::join(&source), shown(&argv)));
+        let output = duct::cmd(program, source_args)
+            .pipe(duct::cmd(super::program()?, &argv))
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .or_else(|err| fail(format!("cannot run `{}`: {err}", shell_words::join(&source))))?;
+        if !output.status.success() {
+            return fail(format!(
+                "`{} | {}` failed with exit code {}:\n{}",
+                shell_words::join(&source),
+                shown(&argv),
+                exit_code(&output.status),
+                tail(&String::from_utf8_lossy(&output.stderr))
+            ));
+        }
+        Ok(())
     }
 
     /// Turns plan mode on or off: while on, commands that change something are

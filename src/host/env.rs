@@ -14,6 +14,15 @@ pub mod api {
         std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from)
     }
 
+    /// The full path of a program on PATH, or `()` when it is not there.
+    ///
+    /// ```rhai
+    /// if env::which("mmdebstrap") != () { ... }
+    /// ```
+    pub fn which(program: &str) -> Dynamic {
+        which::which(program).map_or(Dynamic::UNIT, |path| path.to_string_lossy().to_string().into())
+    }
+
     /// The invoking user's numeric ids and names: `#{uid, gid, user, group}`.
     ///
     /// ```rhai

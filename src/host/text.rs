@@ -1,7 +1,7 @@
 //! Text helpers scripts need and Rhai lacks: JSON, regular expressions,
 //! shell-style word splitting, and quoting.
 
-use super::{fail, HostResult};
+use super::fail;
 use rhai::plugin::*;
 use rhai::Array;
 
@@ -59,6 +59,15 @@ pub mod api {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// A name in backticks, the way reyns quotes names in messages.
+    ///
+    /// ```rhai
+    /// throw `unknown service ${text::q(name)}`;
+    /// ```
+    pub fn q(name: Dynamic) -> String {
+        format!("`{name}`")
     }
 
     /// Splits a command line into words as a POSIX shell would, without

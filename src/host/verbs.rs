@@ -1,7 +1,7 @@
 //! What verbs exist and what they take, for `help`, and the host API's own
 //! documentation, generated from the `///` comments of the host functions.
 
-use super::{fail, HostResult};
+use super::fail;
 use crate::engine;
 use crate::scripts::Origin;
 use rhai::plugin::*;

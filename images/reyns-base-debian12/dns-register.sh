@@ -1,0 +1,60 @@
+#!/bin/bash
+# Points the resolver at the Reyns DNS (search domain local.zone) and, unless
+# DNS_UPDATE_POLICY is HIDE, registers <service>-<instance> and <service>
+# (REPLACE: this instance only; APPEND: added to the others).
+set -e
+zone=local.zone
+key=/etc/reyns/tsig.key
+policy=${DNS_UPDATE_POLICY:-REPLACE}
+policy=${policy^^}
+name="${SERVICE}-${INSTANCE}"
+address=${SERVICE_IP:-$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1)}
+
+# Resolve through the DNS first, keeping the previous servers as fallbacks.
+previous=$(grep -E '^nameserver' /etc/resolv.conf | grep -vF "$DNS_SERVICE_IP" || true)
+{
+    echo "search $zone"
+    echo "nameserver $DNS_SERVICE_IP"
+    echo "$previous"
+} > /tmp/resolv.conf.reyns
+cat /tmp/resolv.conf.reyns > /etc/resolv.conf
+
+case "$policy" in
+    HIDE) echo "[INFO] DNS_UPDATE_POLICY=HIDE: not registering $name"; exit 0 ;;
+    REPLACE|APPEND) ;;
+    *) echo "[ERROR] DNS_UPDATE_POLICY must be HIDE, REPLACE or APPEND, not $policy"; exit 1 ;;
+esac
+
+update() {
+    local attempt
+    for attempt in $(seq 1 ${DNS_REGISTER_ATTEMPTS:-60}); do
+        if nsupdate -k "$key" -t 3 <<< "$1" 2>/tmp/nsupdate.err; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "[ERROR] The DNS at $DNS_SERVICE_IP did not take the update: $(cat /tmp/nsupdate.err)"
+    return 1
+}
+
+forward="server $DNS_SERVICE_IP
+zone $zone
+update delete $name.$zone A
+update add $name.$zone 60 A $address"
+if [ "$policy" = REPLACE ]; then
+    forward="$forward
+update delete $SERVICE.$zone A"
+fi
+forward="$forward
+update add $SERVICE.$zone 60 A $address
+send"
+update "$forward"
+
+# The reverse record, when the address is in the DNS's reverse zone.
+IFS=. read -r a b c d <<< "$address"
+update "server $DNS_SERVICE_IP
+zone $c.$b.$a.in-addr.arpa
+update delete $d.$c.$b.$a.in-addr.arpa PTR
+update add $d.$c.$b.$a.in-addr.arpa 60 PTR $name.$zone.
+send" 2>/dev/null || echo "[INFO] No reverse zone for $address on the DNS"
+echo "[INFO] Registered $name.$zone ($policy) at $address"

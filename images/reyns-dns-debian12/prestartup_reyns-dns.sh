@@ -1,0 +1,60 @@
+#!/bin/bash
+# reyns-dns: writes local.zone and the reverse zone of the DNS's own address
+# (SERVICE_IP when published, else the container address), with `dns` and
+# this instance in them, and forwards other names to the previous resolvers.
+set -e
+zone=local.zone
+address=${SERVICE_IP:-$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1)}
+IFS=. read -r a b c d <<< "$address"
+reverse="$c.$b.$a.in-addr.arpa"
+serial=$(date +%s)
+
+cat > /var/lib/bind/$zone <<ZONE
+\$ORIGIN $zone.
+\$TTL 60
+@   IN SOA dns.$zone. admin.$zone. ( $serial 3600 600 86400 60 )
+    IN NS  dns.$zone.
+dns IN A   $address
+${SERVICE}-${INSTANCE} IN A $address
+ZONE
+
+cat > /var/lib/bind/$reverse <<ZONE
+\$ORIGIN $reverse.
+\$TTL 60
+@   IN SOA dns.$zone. admin.$zone. ( $serial 3600 600 86400 60 )
+    IN NS  dns.$zone.
+$d  IN PTR dns.$zone.
+ZONE
+
+servers=$(grep -E '^nameserver' /etc/resolv.conf | awk '{print $2}' | grep -E '^[0-9.]+$' | grep -v '^127\.' | grep -vxF "$address" || true)
+forwarders=""
+[ -z "$servers" ] || forwarders="forwarders { $(printf '%s; ' $servers)};"
+
+cat > /etc/bind/named.conf.reyns <<CONF
+options {
+    directory "/var/cache/bind";
+    listen-on { any; };
+    listen-on-v6 { none; };
+    allow-query { any; };
+    recursion yes;
+    allow-recursion { any; };
+    dnssec-validation no;
+    $forwarders
+};
+
+zone "$zone" {
+    type master;
+    file "/var/lib/bind/$zone";
+    allow-update { key "reyns"; };
+};
+
+zone "$reverse" {
+    type master;
+    file "/var/lib/bind/$reverse";
+    allow-update { key "reyns"; };
+};
+CONF
+
+rm -f /var/lib/bind/*.jnl
+chown -R bind:bind /var/lib/bind
+echo "[INFO] DNS for $zone at $address (reverse $reverse)"
