@@ -35,9 +35,12 @@ pub fn engine(project_dir: &Path) -> Engine {
 #[derive(Debug, Clone)]
 pub struct OptionSpec {
     pub name: String,
-    /// `()` when the option has no default (and then any type is taken).
+    /// `()` when the option has no default.
     pub default: Dynamic,
     pub help: String,
+    /// The type a value must have: `bool`, `int`, `float` or `string`; when
+    /// not declared, the default's type, and any type without a default.
+    pub kind: Option<String>,
 }
 
 /// A compiled verb with its declarations.
@@ -115,8 +118,9 @@ pub fn load(engine: &Engine, project_dir: &Path, name: &str) -> Result<Verb, Fai
     })
 }
 
-/// Reads `OPTIONS`: each value is `[default, "help"]`, or just `"help"` for
-/// an option without a default (which then takes any type).
+/// Reads `OPTIONS`: each value is `[default, "help"]`, `[default, "help", "kind"]`
+/// (e.g. `[(), "...", "bool"]` for a typed option without a default), or just
+/// `"help"` for an option without a default that takes any type.
 fn option_specs(map: &Map) -> Result<Vec<OptionSpec>, String> {
     let mut specs: Vec<OptionSpec> = map
         .iter()
@@ -126,6 +130,7 @@ fn option_specs(map: &Map) -> Result<Vec<OptionSpec>, String> {
                     name: name.to_string(),
                     default: Dynamic::UNIT,
                     help: spec.to_string(),
+                    kind: None,
                 });
             }
             let pair = spec.clone().try_cast::<Array>().unwrap_or_default();
@@ -134,8 +139,15 @@ fn option_specs(map: &Map) -> Result<Vec<OptionSpec>, String> {
                     name: name.to_string(),
                     default: default.clone(),
                     help: help.to_string(),
+                    kind: None,
                 }),
-                _ => Err(format!("option `{name}` must be declared as [default, \"help\"] or \"help\"")),
+                [default, help, kind] if help.is_string() && ["bool", "int", "float", "string"].contains(&kind.to_string().as_str()) => Ok(OptionSpec {
+                    name: name.to_string(),
+                    default: default.clone(),
+                    help: help.to_string(),
+                    kind: Some(kind.to_string()),
+                }),
+                _ => Err(format!("option `{name}` must be declared as [default, \"help\"], [default, \"help\", \"bool|int|float|string\"] or \"help\"")),
             }
         })
         .collect::<Result<_, _>>()?;
@@ -151,7 +163,13 @@ fn typed(verb: &str, spec: &OptionSpec, value: &Value) -> Result<Dynamic, Failur
             spec.name
         ))
     };
-    let default = &spec.default;
+    let default = match spec.kind.as_deref() {
+        Some("bool") => &Dynamic::FALSE,
+        Some("int") => &Dynamic::ZERO,
+        Some("float") => &Dynamic::from_float(0.0),
+        Some("string") => &Dynamic::from(String::new()),
+        _ => &spec.default,
+    };
     Ok(match value {
         Value::Bool(flag) if default.is_bool() || default.is_unit() => (*flag).into(),
         _ if default.is_bool() => return Err(wrong("True or False")),

@@ -61,6 +61,15 @@ pub mod api {
             .unwrap_or_default())
     }
 
+    /// Joins values into one string with `separator` between them.
+    ///
+    /// ```rhai
+    /// term::info("built: " + text::join(names, ", "));
+    /// ```
+    pub fn join(values: Array, separator: &str) -> String {
+        values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(separator)
+    }
+
     /// A name in backticks, the way reyns quotes names in messages.
     ///
     /// ```rhai
