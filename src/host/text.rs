@@ -70,6 +70,16 @@ pub mod api {
         values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(separator)
     }
 
+    /// A copy of `value` without leading and trailing white space (Rhai's own
+    /// `trim` changes the string in place and returns nothing).
+    ///
+    /// ```rhai
+    /// if text::trimmed(line) == "" { continue; }
+    /// ```
+    pub fn trimmed(value: &str) -> String {
+        value.trim().to_string()
+    }
+
     /// A name in backticks, the way reyns quotes names in messages.
     ///
     /// ```rhai

@@ -74,6 +74,30 @@ pub mod api {
         Ok(map)
     }
 
+    /// Runs another verb as if typed `reyns VERB:ARGS` (same checks) and
+    /// returns its exit status; its errors become this script's errors.
+    ///
+    /// ```rhai
+    /// verbs::invoke("run", "demo,instance=one,conf=default");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn invoke(verb: &str, arguments: &str) -> Result<i64, Box<EvalAltResult>> {
+        let line = if arguments.is_empty() { verb.to_string() } else { format!("{verb}:{arguments}") };
+        let invocation = crate::grammar::parse(&[line]).or_else(fail)?;
+        let project_dir = super::super::project::dir();
+        let engine = engine::engine(&project_dir);
+        let outcome = engine::load(&engine, &project_dir, &invocation.verb)
+            .and_then(|verb| {
+                let args = verb.arguments(&invocation)?;
+                verb.run(&engine, args)
+            });
+        match outcome {
+            Ok(code) => Ok(i64::from(code)),
+            Err(failure) if failure.code == 2 => super::super::usage(failure.message),
+            Err(failure) => fail(failure.message),
+        }
+    }
+
     /// The host API as Rhai definitions, with each function's documentation.
     ///
     /// ```rhai
