@@ -13,6 +13,7 @@ pub mod fs;
 pub mod keys;
 pub mod net;
 pub mod project;
+pub mod ssh;
 pub mod term;
 pub mod text;
 pub mod verbs;
@@ -31,6 +32,7 @@ pub fn register(engine: &mut Engine) {
         ("keys", rhai::exported_module!(keys::api)),
         ("net", rhai::exported_module!(net::api)),
         ("project", rhai::exported_module!(project::api)),
+        ("ssh", rhai::exported_module!(ssh::api)),
         ("term", rhai::exported_module!(term::api)),
         ("text", rhai::exported_module!(text::api)),
         ("verbs", rhai::exported_module!(verbs::api)),

@@ -79,6 +79,28 @@ pub mod api {
         let _ = writeln!(stdout, "{message}");
     }
 
+    /// Writes text on standard output as it is (no newline added).
+    ///
+    /// ```rhai
+    /// term::write(result.stdout);
+    /// ```
+    pub fn write(text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+
+    /// Writes text on standard error as it is (no newline added).
+    ///
+    /// ```rhai
+    /// term::write_err(result.stderr);
+    /// ```
+    pub fn write_err(text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(text.as_bytes());
+        let _ = stderr.flush();
+    }
+
     /// Logs a progress message on standard error (hidden above `LOG_LEVEL=INFO`).
     ///
     /// ```rhai
