@@ -339,6 +339,19 @@ impl Job {
     }
 }
 
+/// How many commands may run at once: `requested`, unless `REYNS_PARALLEL`
+/// sets another bound (1 runs everything in order, as plan mode does).
+fn parallel_limit(requested: usize) -> usize {
+    if planning() {
+        return 1;
+    }
+    std::env::var("REYNS_PARALLEL")
+        .ok()
+        .and_then(|value| value.parse::<usize>().ok())
+        .unwrap_or(requested)
+        .max(1)
+}
+
 /// Checks that every `after` names a job and that the jobs have no cycle.
 fn check_graph(jobs: &[Job]) -> Result<(), Box<EvalAltResult>> {
     let ids: HashSet<&str> = jobs.iter().map(|job| job.id.as_str()).collect();
@@ -372,7 +385,7 @@ fn check_graph(jobs: &[Job]) -> Result<(), Box<EvalAltResult>> {
 /// new job starts; running ones finish. Returns each job's result by id.
 fn run_graph(jobs: Vec<Job>, limit: usize, progress: bool) -> HostResult<BTreeMap<String, JobResult>> {
     check_graph(&jobs)?;
-    let limit = limit.max(1);
+    let limit = parallel_limit(limit);
     let progress = progress && !planning();
     let (done_tx, done_rx) = mpsc::channel::<(usize, JobResult)>();
     let mut results: BTreeMap<String, JobResult> = BTreeMap::new();

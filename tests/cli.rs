@@ -1,0 +1,356 @@
+//! The binary against a fake `docker`: the command-line grammar, help,
+//! project verbs and script resolution, errors, and golden files pinning the
+//! docker commands each verb produces.
+
+mod support;
+
+use support::Test;
+
+#[test]
+fn no_arguments_lists_the_verbs() {
+    for line in ["", "help", "--help", "-h"] {
+        Test::new().args(line).run().success().stdout_has("Verbs:").stdout_has("run ").stdout_has("install_demo");
+    }
+}
+
+#[test]
+fn version_flag_and_verb() {
+    let version = format!("reyns {}", env!("CARGO_PKG_VERSION"));
+    Test::new().args("version").run().success().stdout_has(&version);
+    Test::new().args("--version").run().success().stdout_has(&version);
+}
+
+#[test]
+fn help_of_a_verb_lists_its_options() {
+    Test::new().args("help:run").run().success().stdout_has("persistent_data=").stdout_has("instance_type=");
+    Test::new().args("help:build").run().success().stdout_has("cache=...").stdout_has("(default True)");
+}
+
+#[test]
+fn help_api_documents_every_host_module() {
+    let out = Test::new().args("help:api").run().success();
+    for module in ["assets", "conf", "docker", "dockerfile", "env", "fs", "keys", "net", "project", "ssh", "term", "text", "verbs"] {
+        assert!(out.stdout.contains(&format!("// ---- {module}:: ----")), "no {module} in help:api");
+    }
+    assert!(out.stdout.contains("fn json_lines(argv: array) -> array;"));
+    assert!(out.stdout.contains("```rhai"), "examples are included");
+}
+
+#[test]
+fn unknown_verb_is_a_usage_error() {
+    Test::new().args("frobnicate").run().code(2).clean_error().stderr_has("unknown verb `frobnicate`").stderr_has("known verbs: ");
+}
+
+#[test]
+fn unknown_option_is_refused_and_listed() {
+    Test::demo()
+        .args("run:demo,instance=one,persistent_dat=True")
+        .run()
+        .code(2)
+        .clean_error()
+        .stderr_has("unknown option `persistent_dat` for `run`")
+        .stderr_has("persistent_data")
+        .created_nothing();
+}
+
+#[test]
+fn malformed_command_lines_exit_2() {
+    for line in ["run:demo,instance=one,two", ":x", "run:a,,b", "run:a,=b", "help:a,b,c", "ps:x=1,x=2", "--bogus"] {
+        Test::new().args(line).run().code(2).clean_error();
+    }
+}
+
+#[test]
+fn option_types_are_checked() {
+    Test::demo().args("build:all,cache=maybe").run().code(2).stderr_has("option `cache` of `build` takes True or False");
+    Test::demo().args("run:demo,publish_ssh_on=abc").run().code(2).stderr_has("takes a whole number");
+}
+
+#[test]
+fn project_verb_gets_its_arguments_and_the_host_api() {
+    Test::fixture("verbs")
+        .args("hello:reyns,times=2,loud=True")
+        .run()
+        .success()
+        .stdout_has("HELLO REYNS in proj\nHELLO REYNS in proj\n");
+    Test::fixture("verbs").args("hello:nobody").run().code(3);
+}
+
+#[test]
+fn project_verbs_are_listed_and_overrides_marked() {
+    let out = Test::fixture("verbs").args("help").run().success();
+    let hello = out.stdout.lines().find(|l| l.trim_start().starts_with("hello ")).expect("hello listed");
+    assert!(hello.contains("Say hello") && hello.contains("[project]"), "{hello}");
+    let version = out.stdout.lines().find(|l| l.trim_start().starts_with("version ")).expect("version listed");
+    assert!(version.contains("[project override]"), "{version}");
+    Test::fixture("verbs").args("version").run().success().stdout_has("project version 42");
+}
+
+#[test]
+fn project_verb_errors_point_at_its_own_line() {
+    Test::fixture("verbs")
+        .args("broken")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("undefined_variable")
+        .stderr_has("reyns/broken.rhai:4:");
+    Test::fixture("verbs")
+        .args("thrower")
+        .run()
+        .code(1)
+        .stderr_has("reyns: error: something the project verb did not like")
+        .stderr_has("reyns/thrower.rhai:4:");
+}
+
+#[test]
+fn install_demo_copies_the_project_and_refuses_to_overwrite() {
+    let test = Test::new().args("install_demo");
+    test.run().success().stdout_has("Demo installed.").stdout_has("reyns build:all");
+    let demo = test.dir.join("reyns-demo");
+    assert!(demo.join("services/demo/Dockerfile").is_file());
+    assert!(demo.join("default.conf").is_file() && demo.join("default-multinode.conf").is_file());
+    test.run().code(1).clean_error().stderr_has("already exists");
+}
+
+#[test]
+fn the_binary_works_alone_from_another_folder() {
+    let alone = support::temp_dir();
+    let copy = alone.join("reyns");
+    std::fs::copy(support::reyns_bin(), &copy).unwrap();
+    let out = std::process::Command::new(&copy).arg("install_demo").current_dir(&alone).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(alone.join("reyns-demo/services/demo/prestartup_demo.sh").is_file());
+}
+
+// ---- conf errors: one line naming the file, line and key; nothing created ----
+
+fn with_conf(text: &str) -> Test {
+    let test = Test::demo();
+    std::fs::write(test.dir.join("broken.conf"), text).unwrap();
+    test.args("run:all,conf=broken").env("EXAMPLE_ENV_VAR", "x")
+}
+
+#[test]
+fn conf_syntax_error_names_file_line_and_column() {
+    with_conf("[\n  {\"service\": \"demo\",, }\n]\n")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("broken.conf:2:")
+        .created_nothing();
+}
+
+#[test]
+fn conf_unknown_key_names_the_key_and_entry() {
+    with_conf("[\n {\"service\": \"demo\", \"instance\": \"a\",\n  \"persistent_dat\": true}\n]")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("broken.conf:3:3: unknown key `persistent_dat` in entry 1")
+        .created_nothing();
+}
+
+#[test]
+fn conf_wrong_types_are_named() {
+    with_conf("[{\"service\": \"demo\", \"links\": \"dns\"}]").run().code(1).stderr_has("`links` must be a list").created_nothing();
+    with_conf("[{\"service\": \"demo\", \"sleep\": \"5\"}]").run().code(1).stderr_has("`sleep` must be a whole number").created_nothing();
+    with_conf("[{\"service\": \"my_db\"}]").run().code(2).stderr_has("has a `_`").created_nothing();
+}
+
+#[test]
+fn missing_env_var_without_terminal_stops_before_anything() {
+    Test::demo()
+        .args("run:all")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("EXAMPLE_ENV_VAR (for proj-demo-one)")
+        .created_nothing();
+}
+
+#[test]
+fn env_var_from_host_conf() {
+    let test = Test::demo().args("run:all");
+    std::fs::write(test.dir.join("host.conf"), "{\"env_vars\": {\"EXAMPLE_ENV_VAR\": \"saved\"}}").unwrap();
+    let out = test.run().success();
+    assert!(out.docker.contains("--env EXAMPLE_ENV_VAR=saved"), "{}", out.docker);
+    let saved = std::fs::read_to_string(test.dir.join("host.conf")).unwrap();
+    assert!(saved.contains("\"last_conf\": \"default\""), "{saved}");
+}
+
+#[test]
+fn unknown_service_fails_before_anything() {
+    Test::demo().args("run:nosuch").run().code(1).clean_error().stderr_has("unknown service `nosuch`").created_nothing();
+}
+
+#[test]
+fn bad_annotation_fails_before_anything() {
+    let test = Test::demo().args("run:demo,instance=x");
+    std::fs::write(test.dir.join("services/demo/Dockerfile"), "FROM reyns/reyns-base\n# reyns: expose eighty\n").unwrap();
+    test.run().code(1).clean_error().stderr_has("Dockerfile:2: bad port `eighty`").created_nothing();
+}
+
+#[test]
+fn existing_stopped_instance_suggests_clean() {
+    Test::demo()
+        .args("run:demo,instance=one")
+        .docker_answer("ps.jsonl", &ps_row("demo", "one", "exited"))
+        .run()
+        .code(1)
+        .stderr_has("exists but is exited")
+        .stderr_has("reyns clean:demo,one")
+        .created_nothing();
+}
+
+#[test]
+fn running_instance_is_left_alone() {
+    Test::demo()
+        .args("run:demo,instance=one")
+        .docker_answer("ps.jsonl", &ps_row("demo", "one", "running"))
+        .run()
+        .success()
+        .stderr_has("already running")
+        .created_nothing();
+}
+
+#[test]
+fn missing_project_image_says_to_build() {
+    Test::demo()
+        .args("run:demo,instance=std")
+        .docker_answer("missing-images", "proj/demo\n")
+        .run()
+        .code(1)
+        .stderr_has("image proj/demo is not built: run `reyns build:demo`")
+        .created_nothing();
+}
+
+// ---- golden docker commands ----
+
+/// One `docker ps` JSON row as the fake docker answers it.
+fn ps_row(service: &str, instance: &str, state: &str) -> String {
+    format!(
+        "{{\"id\":\"{service}{instance}0123456789\",\"name\":\"proj-{service}-{instance}\",\"image\":\"proj/{service}\",\"status\":\"{state}\",\"state\":\"{state}\",\"created\":\"now\",\"project\":\"proj\",\"service\":\"{service}\",\"instance\":\"{instance}\",\"instance_type\":\"standard\",\"conf\":\"default\",\"group\":\"\"}}\n"
+    )
+}
+
+#[test]
+fn golden_demo_build_all() {
+    Test::demo().args("build:all").run().success().golden("demo-build-all");
+}
+
+#[test]
+fn golden_build_without_cache() {
+    Test::demo().args("build:demo,cache=False").run().success().golden("demo-build-no-cache");
+}
+
+#[test]
+fn golden_demo_run_all() {
+    Test::demo().args("run:all").env("EXAMPLE_ENV_VAR", "hello world").run().success().golden("demo-run-all");
+}
+
+#[test]
+fn golden_instance_types() {
+    Test::demo().args("run:demo,instance=std").run().success().golden("type-standard");
+    Test::demo().args("run:demo,instance=published").run().success().golden("type-published");
+    Test::demo().args("run:demo,instance=persistent").run().success().golden("type-persistent");
+    Test::demo().args("run:demo,instance=master").env("SERVICE_IP", "10.1.2.3").run().success().golden("type-master");
+    Test::demo().args("run:demo,instance=debug").run().success().golden("type-debug");
+    Test::demo()
+        .args("run:demo,instance=x,instance_type=persistent,persistent_data=False,persistent_opt=True")
+        .run()
+        .success()
+        .golden("type-persistent-overridden");
+}
+
+#[test]
+fn master_needs_service_ip() {
+    Test::demo().args("run:demo,instance=master").run().code(1).stderr_has("needs SERVICE_IP").created_nothing();
+}
+
+#[test]
+fn golden_every_option() {
+    Test::fixture("options")
+        .args("run:all")
+        .env("WEB_TOKEN", "t0k3n")
+        .env("PUBLISH_ON_IP", "127.0.0.1")
+        .run()
+        .success()
+        .golden("options-run-all");
+    Test::fixture("options")
+        .args("run:web,instance=one,publish_ports=True,safemode=True,hostname=custom,seed_command=sleep infinity")
+        .env("WEB_TOKEN", "x")
+        .run()
+        .success()
+        .golden("options-run-web");
+    Test::fixture("options")
+        .args("run:plain,instance=n,nethost=True,safe_persistency=True,linked=False")
+        .run()
+        .success()
+        .golden("options-run-nethost");
+    Test::fixture("options")
+        .args("run:group=g2")
+        .env("WEB_SERVICE_IP", "10.9.8.7")
+        .run()
+        .success()
+        .golden("options-run-group");
+    Test::fixture("options").args("run:group=g2").run().code(1).stderr_has("WEB_SERVICE_IP (for proj-plain-two)").created_nothing();
+}
+
+#[test]
+fn env_values_reach_docker_unchanged() {
+    let out = Test::fixture("options").args("run:web,instance=one").env("WEB_TOKEN", "a'b \"c\" $(d) ;e").run().success();
+    assert!(out.docker.contains(r#"--env 'WEB_TOKEN=a'\''b "c" $(d) ;e'"#), "{}", out.docker);
+    assert!(out.docker.contains(r#"--env 'DOLLAR=$(rm -rf /); echo `id`'"#), "{}", out.docker);
+}
+
+#[test]
+fn golden_plan_prints_and_runs_nothing() {
+    let out = Test::demo().args("run:all,plan=True").env("EXAMPLE_ENV_VAR", "x").run().success();
+    assert!(out.stdout.contains("docker run --detach --name proj-reyns-dns-one"), "{}", out.stdout);
+    assert!(!out.docker.contains("docker run"), "plan mode ran:\n{}", out.docker);
+}
+
+#[test]
+fn golden_clean_all() {
+    let rows = ps_row("demo", "one", "running") + &ps_row("demo", "two", "exited") + &ps_row("other", "x", "running");
+    Test::demo()
+        .args("clean:all,force=True")
+        .docker_answer("ps.jsonl", &rows)
+        .docker_answer("volumes.txt", "proj-shared\nunrelated\n")
+        .run()
+        .success()
+        .golden("demo-clean-all");
+}
+
+#[test]
+fn clean_all_without_terminal_needs_force() {
+    Test::demo()
+        .args("clean:all")
+        .docker_answer("ps.jsonl", &ps_row("demo", "one", "running"))
+        .run()
+        .code(1)
+        .stderr_has("force=True");
+}
+
+#[test]
+fn clean_of_nothing_says_so() {
+    Test::demo().args("clean:demo,zzz").run().code(1).clean_error().stderr_has("no instance `zzz` of `demo`");
+}
+
+#[test]
+fn ps_prints_a_table_and_json() {
+    let rows = ps_row("my-db", "a-b", "running") + &ps_row("demo", "one", "running");
+    let out = Test::demo().args("ps").docker_answer("ps.jsonl", &rows).run().success();
+    assert!(out.stdout.contains("my-db,instance=a-b"), "{}", out.stdout);
+    assert_eq!(out.docker.lines().count(), 1, "one docker ps per verb:\n{}", out.docker);
+    let out = Test::demo().args("ps:format=json").docker_answer("ps.jsonl", &rows).run().success();
+    let parsed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(parsed[1]["service"], "my-db");
+    assert_eq!(parsed[1]["instance"], "a-b");
+}
+
+#[test]
+fn golden_init_plan() {
+    Test::new().args("init").docker_answer("missing-images", "").run().success().golden("init");
+}
