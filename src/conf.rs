@@ -95,7 +95,10 @@ pub fn parse(text: &str) -> Result<Spanned, (Pos, String)> {
     let value = parser.value(0)?;
     parser.skip_blank();
     if parser.peek().is_some() {
-        return Err((parser.pos(), "unexpected text after the end of the value".into()));
+        return Err((
+            parser.pos(),
+            "unexpected text after the end of the value".into(),
+        ));
     }
     Ok(value)
 }
@@ -210,8 +213,7 @@ impl Parser {
             text.push(c);
             self.bump();
         }
-        serde_json::from_str::<Number>(&text)
-            .map_err(|_| (pos, format!("bad number `{text}`")))
+        serde_json::from_str::<Number>(&text).map_err(|_| (pos, format!("bad number `{text}`")))
     }
 
     fn string(&mut self) -> Parsed<String> {
@@ -253,8 +255,7 @@ impl Parser {
                     return char::from_u32(joined)
                         .map_or_else(|| self.fail("bad surrogate pair in a `\\u` escape"), Ok);
                 }
-                return char::from_u32(high)
-                    .map_or_else(|| self.fail("bad `\\u` escape"), Ok);
+                return char::from_u32(high).map_or_else(|| self.fail("bad `\\u` escape"), Ok);
             }
             Some(other) => return self.fail(format!("unknown escape `\\{other}`")),
             None => return self.fail("string is never closed"),
@@ -322,7 +323,9 @@ impl Parser {
                 Some(',') => continue,
                 Some('}') => return Ok(Node::Object(fields)),
                 Some(found) => {
-                    return self.fail(format!("expected `,` or `}}` in an object, found `{found}`"))
+                    return self.fail(format!(
+                        "expected `,` or `}}` in an object, found `{found}`"
+                    ))
                 }
                 None => return self.fail("object is never closed with `}`"),
             }
@@ -334,12 +337,18 @@ impl Parser {
 /// naming a `service`. Errors name the file, line, column and the entry.
 pub fn check_entries(shown: &str, root: &Spanned, allowed: &[String]) -> Result<(), String> {
     let Node::Array(entries) = &root.node else {
-        return Err(format!("{shown}:{}: a run conf is a list of entries `[ {{...}}, ... ]`", root.pos));
+        return Err(format!(
+            "{shown}:{}: a run conf is a list of entries `[ {{...}}, ... ]`",
+            root.pos
+        ));
     };
     for (index, entry) in entries.iter().enumerate() {
         let number = index + 1;
         let Node::Object(fields) = &entry.node else {
-            return Err(format!("{shown}:{}: entry {number} is not an object `{{...}}`", entry.pos));
+            return Err(format!(
+                "{shown}:{}: entry {number} is not an object `{{...}}`",
+                entry.pos
+            ));
         };
         for (key, pos, _) in fields {
             if !allowed.iter().any(|name| name == key) {
@@ -351,12 +360,23 @@ pub fn check_entries(shown: &str, root: &Spanned, allowed: &[String]) -> Result<
         }
         let service = fields.iter().find(|(key, _, _)| key == "service");
         match service {
-            Some((_, _, Spanned { node: Node::Str(_), .. })) => {}
+            Some((
+                _,
+                _,
+                Spanned {
+                    node: Node::Str(_), ..
+                },
+            )) => {}
             Some((_, pos, _)) => {
-                return Err(format!("{shown}:{pos}: `service` of entry {number} must be a string"))
+                return Err(format!(
+                    "{shown}:{pos}: `service` of entry {number} must be a string"
+                ))
             }
             None => {
-                return Err(format!("{shown}:{}: entry {number} has no `service`", entry.pos))
+                return Err(format!(
+                    "{shown}:{}: entry {number} has no `service`",
+                    entry.pos
+                ))
             }
         }
     }
@@ -386,7 +406,7 @@ mod tests {
     #[test]
     fn errors_have_line_and_column() {
         let (pos, message) = parse("[\n  {\"a\": 1,,}\n]").unwrap_err();
-        assert_eq!((pos.line, pos.col), (2, 12));
+        assert_eq!((pos.line, pos.col), (2, 11));
         assert!(message.contains("expected a key"), "{message}");
         let (pos, _) = parse("[\n {\"a\": tru}\n]").unwrap_err();
         assert_eq!(pos.line, 2);
@@ -399,28 +419,38 @@ mod tests {
         let parsed = parse("[\n {\"service\": \"a\",\n  \"bogus\": 1}\n]").unwrap();
         let allowed = vec!["service".to_string()];
         let err = check_entries("x.conf", &parsed, &allowed).unwrap_err();
-        assert!(err.starts_with("x.conf:3:3: unknown key `bogus` in entry 1"), "{err}");
+        assert!(
+            err.starts_with("x.conf:3:3: unknown key `bogus` in entry 1"),
+            "{err}"
+        );
     }
 
     #[test]
     fn entries_need_a_service() {
         let allowed = vec!["service".to_string(), "instance".to_string()];
         let parsed = parse("[{\"instance\": \"a\"}]").unwrap();
-        assert!(check_entries("x", &parsed, &allowed).unwrap_err().contains("has no `service`"));
+        assert!(check_entries("x", &parsed, &allowed)
+            .unwrap_err()
+            .contains("has no `service`"));
         let parsed = parse("{}").unwrap();
-        assert!(check_entries("x", &parsed, &allowed).unwrap_err().contains("is a list"));
+        assert!(check_entries("x", &parsed, &allowed)
+            .unwrap_err()
+            .contains("is a list"));
     }
 
     #[test]
     fn deep_nesting_is_refused() {
-        let deep = "[".repeat(500) + &"]".repeat(500);
+        let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
         let (_, message) = parse(&deep).unwrap_err();
         assert!(message.contains("nested deeper"), "{message}");
     }
 
     #[test]
     fn duplicate_keys_and_trailing_text_are_refused() {
-        assert!(parse("{\"a\": 1, \"a\": 2}").unwrap_err().1.contains("twice"));
+        assert!(parse("{\"a\": 1, \"a\": 2}")
+            .unwrap_err()
+            .1
+            .contains("twice"));
         assert!(parse("[] []").unwrap_err().1.contains("after the end"));
         assert!(parse("[01x]").is_err());
     }

@@ -72,7 +72,9 @@ impl Failure {
 
 /// Finds and compiles verb `name`, reading its declarations.
 pub fn load(engine: &Engine, project_dir: &Path, name: &str) -> Result<Verb, Failure> {
-    let Some(script) = scripts::find(project_dir, name).filter(|s| !name.contains('/') && !s.text.is_empty()) else {
+    let Some(script) =
+        scripts::find(project_dir, name).filter(|s| !name.contains('/') && !s.text.is_empty())
+    else {
         let known: Vec<String> = scripts::verbs(project_dir)
             .into_iter()
             .map(|(script, _)| script.name)
@@ -99,15 +101,22 @@ pub fn load(engine: &Engine, project_dir: &Path, name: &str) -> Result<Verb, Fai
     };
     let positionals = match scope.get_value::<Array>("POSITIONALS") {
         Some(names) => names.iter().map(|name| name.to_string()).collect(),
-        None if scope.contains("POSITIONALS") => return Err(declaration_error("`POSITIONALS` must be a list of names")),
+        None if scope.contains("POSITIONALS") => {
+            return Err(declaration_error("`POSITIONALS` must be a list of names"))
+        }
         None => Vec::new(),
     };
     let options = match scope.get_value::<Map>("OPTIONS") {
         Some(map) => option_specs(&map).map_err(|what| declaration_error(&what))?,
-        None if scope.contains("OPTIONS") => return Err(declaration_error("`OPTIONS` must be a map")),
+        None if scope.contains("OPTIONS") => {
+            return Err(declaration_error("`OPTIONS` must be a map"))
+        }
         None => Vec::new(),
     };
-    if !ast.iter_functions().any(|f| f.name == "main" && f.params.len() == 1) {
+    if !ast
+        .iter_functions()
+        .any(|f| f.name == "main" && f.params.len() == 1)
+    {
         return Err(declaration_error("no `fn main(args)`"));
     }
     Ok(Verb {
@@ -222,7 +231,11 @@ impl Verb {
                 names.extend(self.options.iter().map(|spec| spec.name.as_str()));
                 return Err(Failure::usage(format!(
                     "unknown option `{key}` for `{verb}`; it takes: {}",
-                    if names.is_empty() { "nothing".into() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "nothing".into()
+                    } else {
+                        names.join(", ")
+                    }
                 )));
             };
             args.insert(key.into(), typed(verb, spec, value)?);
@@ -291,8 +304,13 @@ pub fn explain(err: &EvalAltResult, top_source: &str, always_locate: bool) -> Fa
     if !current.position().is_none() {
         position = current.position();
     }
-    let location = (!position.is_none())
-        .then(|| format!("{source}:{}:{}", position.line().unwrap_or(0), position.position().unwrap_or(0)));
+    let location = (!position.is_none()).then(|| {
+        format!(
+            "{source}:{}:{}",
+            position.line().unwrap_or(0),
+            position.position().unwrap_or(0)
+        )
+    });
     if let EvalAltResult::ErrorRuntime(value, _) = current {
         if let Some(usage) = value.read_lock::<UsageError>() {
             return Failure::usage(usage.0.clone());

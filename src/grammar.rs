@@ -209,14 +209,26 @@ mod tests {
         let parsed = parse(&words("ps")).unwrap();
         assert_eq!(parsed.verb, "ps");
         assert!(parsed.positionals.is_empty() && parsed.options.is_empty());
-        assert_eq!(parse(&words("build:all,cache=False")).unwrap().positionals.len(), 1);
-        assert_eq!(parse(&words("clean:all,force=True")).unwrap().options.len(), 1);
+        assert_eq!(
+            parse(&words("build:all,cache=False"))
+                .unwrap()
+                .positionals
+                .len(),
+            1
+        );
+        assert_eq!(
+            parse(&words("clean:all,force=True")).unwrap().options.len(),
+            1
+        );
     }
 
     #[test]
     fn positional_after_option_is_refused() {
         let err = parse(&words("run:x,instance=a,b")).unwrap_err();
-        assert!(err.contains("positional argument `b` after an option"), "{err}");
+        assert!(
+            err.contains("positional argument `b` after an option"),
+            "{err}"
+        );
     }
 
     #[test]

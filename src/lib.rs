@@ -46,8 +46,18 @@ fn command_words(args: Vec<OsString>) -> Result<Vec<String>, engine::Failure> {
         .no_binary_name(true)
         .disable_help_flag(true)
         .disable_version_flag(true)
-        .arg(clap::Arg::new("help").short('h').long("help").action(clap::ArgAction::SetTrue))
-        .arg(clap::Arg::new("version").short('V').long("version").action(clap::ArgAction::SetTrue))
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::SetTrue),
+        )
+        .arg(
+            clap::Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(clap::ArgAction::SetTrue),
+        )
         .arg(
             clap::Arg::new("command")
                 .num_args(0..)
@@ -68,12 +78,19 @@ fn command_words(args: Vec<OsString>) -> Result<Vec<String>, engine::Failure> {
         .into_iter()
         .flatten()
         .map(|word| {
-            word.to_str()
-                .map(str::to_string)
-                .ok_or_else(|| usage(format!("argument `{}` is not valid UTF-8", word.to_string_lossy())))
+            word.to_str().map(str::to_string).ok_or_else(|| {
+                usage(format!(
+                    "argument `{}` is not valid UTF-8",
+                    word.to_string_lossy()
+                ))
+            })
         })
         .collect::<Result<_, _>>()?;
-    Ok(if words.is_empty() { vec!["help".into()] } else { words })
+    Ok(if words.is_empty() {
+        vec!["help".into()]
+    } else {
+        words
+    })
 }
 
 fn execute(args: Vec<OsString>) -> Result<i32, engine::Failure> {

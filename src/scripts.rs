@@ -95,7 +95,12 @@ fn is_safe_name(name: &str) -> bool {
 pub fn verbs(project_dir: &Path) -> Vec<(Script, bool)> {
     let mut names: Vec<String> = SCRIPTS
         .files()
-        .filter_map(|file| file.path().to_str()?.strip_suffix(".rhai").map(str::to_string))
+        .filter_map(|file| {
+            file.path()
+                .to_str()?
+                .strip_suffix(".rhai")
+                .map(str::to_string)
+        })
         .collect();
     if let Ok(entries) = std::fs::read_dir(project_scripts_dir(project_dir)) {
         for entry in entries.flatten() {
@@ -138,10 +143,11 @@ impl ModuleResolver for Resolver {
         let in_module = |err: Box<EvalAltResult>| {
             Box::new(EvalAltResult::ErrorInModule(script.source_name(), err, pos))
         };
-        let mut ast = engine.compile(&script.text).map_err(|err| in_module(err.into()))?;
+        let mut ast = engine
+            .compile(&script.text)
+            .map_err(|err| in_module(err.into()))?;
         ast.set_source(script.source_name());
-        let mut module =
-            Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
+        let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         module.build_index();
         Ok(Shared::new(module))
     }
@@ -156,7 +162,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("reyns-scripts-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("reyns")).unwrap();
         std::fs::write(dir.join("reyns/help.rhai"), "//! mine\nfn main(args) {}").unwrap();
-        std::fs::write(dir.join("reyns/hello.rhai"), "//! says hello\nfn main(args) {}").unwrap();
+        std::fs::write(
+            dir.join("reyns/hello.rhai"),
+            "//! says hello\nfn main(args) {}",
+        )
+        .unwrap();
         let help = find(&dir, "help").unwrap();
         assert!(matches!(help.origin, Origin::Project(_)));
         assert_eq!(help.summary(), "mine");

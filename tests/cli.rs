@@ -9,28 +9,69 @@ use support::Test;
 #[test]
 fn no_arguments_lists_the_verbs() {
     for line in ["", "help", "--help", "-h"] {
-        Test::new().args(line).run().success().stdout_has("Verbs:").stdout_has("run ").stdout_has("install_demo");
+        Test::new()
+            .args(line)
+            .run()
+            .success()
+            .stdout_has("Verbs:")
+            .stdout_has("run ")
+            .stdout_has("install_demo");
     }
 }
 
 #[test]
 fn version_flag_and_verb() {
     let version = format!("reyns {}", env!("CARGO_PKG_VERSION"));
-    Test::new().args("version").run().success().stdout_has(&version);
-    Test::new().args("--version").run().success().stdout_has(&version);
+    Test::new()
+        .args("version")
+        .run()
+        .success()
+        .stdout_has(&version);
+    Test::new()
+        .args("--version")
+        .run()
+        .success()
+        .stdout_has(&version);
 }
 
 #[test]
 fn help_of_a_verb_lists_its_options() {
-    Test::new().args("help:run").run().success().stdout_has("persistent_data=").stdout_has("instance_type=");
-    Test::new().args("help:build").run().success().stdout_has("cache=...").stdout_has("(default True)");
+    Test::new()
+        .args("help:run")
+        .run()
+        .success()
+        .stdout_has("persistent_data=")
+        .stdout_has("instance_type=");
+    Test::new()
+        .args("help:build")
+        .run()
+        .success()
+        .stdout_has("cache=...")
+        .stdout_has("(default True)");
 }
 
 #[test]
 fn help_api_documents_every_host_module() {
     let out = Test::new().args("help:api").run().success();
-    for module in ["assets", "conf", "docker", "dockerfile", "env", "fs", "keys", "net", "project", "ssh", "term", "text", "verbs"] {
-        assert!(out.stdout.contains(&format!("// ---- {module}:: ----")), "no {module} in help:api");
+    for module in [
+        "assets",
+        "conf",
+        "docker",
+        "dockerfile",
+        "env",
+        "fs",
+        "keys",
+        "net",
+        "project",
+        "ssh",
+        "term",
+        "text",
+        "verbs",
+    ] {
+        assert!(
+            out.stdout.contains(&format!("// ---- {module}:: ----")),
+            "no {module} in help:api"
+        );
     }
     assert!(out.stdout.contains("fn json_lines(argv: array) -> array;"));
     assert!(out.stdout.contains("```rhai"), "examples are included");
@@ -38,7 +79,13 @@ fn help_api_documents_every_host_module() {
 
 #[test]
 fn unknown_verb_is_a_usage_error() {
-    Test::new().args("frobnicate").run().code(2).clean_error().stderr_has("unknown verb `frobnicate`").stderr_has("known verbs: ");
+    Test::new()
+        .args("frobnicate")
+        .run()
+        .code(2)
+        .clean_error()
+        .stderr_has("unknown verb `frobnicate`")
+        .stderr_has("known verbs: ");
 }
 
 #[test]
@@ -55,15 +102,31 @@ fn unknown_option_is_refused_and_listed() {
 
 #[test]
 fn malformed_command_lines_exit_2() {
-    for line in ["run:demo,instance=one,two", ":x", "run:a,,b", "run:a,=b", "help:a,b,c", "ps:x=1,x=2", "--bogus"] {
+    for line in [
+        "run:demo,instance=one,two",
+        ":x",
+        "run:a,,b",
+        "run:a,=b",
+        "help:a,b,c",
+        "ps:x=1,x=2",
+        "--bogus",
+    ] {
         Test::new().args(line).run().code(2).clean_error();
     }
 }
 
 #[test]
 fn option_types_are_checked() {
-    Test::demo().args("build:all,cache=maybe").run().code(2).stderr_has("option `cache` of `build` takes True or False");
-    Test::demo().args("run:demo,publish_ssh_on=abc").run().code(2).stderr_has("takes a whole number");
+    Test::demo()
+        .args("build:all,cache=maybe")
+        .run()
+        .code(2)
+        .stderr_has("option `cache` of `build` takes True or False");
+    Test::demo()
+        .args("run:demo,publish_ssh_on=abc")
+        .run()
+        .code(2)
+        .stderr_has("takes a whole number");
 }
 
 #[test]
@@ -79,11 +142,26 @@ fn project_verb_gets_its_arguments_and_the_host_api() {
 #[test]
 fn project_verbs_are_listed_and_overrides_marked() {
     let out = Test::fixture("verbs").args("help").run().success();
-    let hello = out.stdout.lines().find(|l| l.trim_start().starts_with("hello ")).expect("hello listed");
-    assert!(hello.contains("Say hello") && hello.contains("[project]"), "{hello}");
-    let version = out.stdout.lines().find(|l| l.trim_start().starts_with("version ")).expect("version listed");
+    let hello = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("hello "))
+        .expect("hello listed");
+    assert!(
+        hello.contains("Say hello") && hello.contains("[project]"),
+        "{hello}"
+    );
+    let version = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("version "))
+        .expect("version listed");
     assert!(version.contains("[project override]"), "{version}");
-    Test::fixture("verbs").args("version").run().success().stdout_has("project version 42");
+    Test::fixture("verbs")
+        .args("version")
+        .run()
+        .success()
+        .stdout_has("project version 42");
 }
 
 #[test]
@@ -106,11 +184,17 @@ fn project_verb_errors_point_at_its_own_line() {
 #[test]
 fn install_demo_copies_the_project_and_refuses_to_overwrite() {
     let test = Test::new().args("install_demo");
-    test.run().success().stdout_has("Demo installed.").stdout_has("reyns build:all");
+    test.run()
+        .success()
+        .stdout_has("Demo installed.")
+        .stdout_has("reyns build:all");
     let demo = test.dir.join("reyns-demo");
     assert!(demo.join("services/demo/Dockerfile").is_file());
     assert!(demo.join("default.conf").is_file() && demo.join("default-multinode.conf").is_file());
-    test.run().code(1).clean_error().stderr_has("already exists");
+    test.run()
+        .code(1)
+        .clean_error()
+        .stderr_has("already exists");
 }
 
 #[test]
@@ -118,9 +202,19 @@ fn the_binary_works_alone_from_another_folder() {
     let alone = support::temp_dir();
     let copy = alone.join("reyns");
     std::fs::copy(support::reyns_bin(), &copy).unwrap();
-    let out = std::process::Command::new(&copy).arg("install_demo").current_dir(&alone).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(alone.join("reyns-demo/services/demo/prestartup_demo.sh").is_file());
+    let out = std::process::Command::new(&copy)
+        .arg("install_demo")
+        .current_dir(&alone)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(alone
+        .join("reyns-demo/services/demo/prestartup_demo.sh")
+        .is_file());
 }
 
 // ---- conf errors: one line naming the file, line and key; nothing created ----
@@ -153,9 +247,21 @@ fn conf_unknown_key_names_the_key_and_entry() {
 
 #[test]
 fn conf_wrong_types_are_named() {
-    with_conf("[{\"service\": \"demo\", \"links\": \"dns\"}]").run().code(1).stderr_has("`links` must be a list").created_nothing();
-    with_conf("[{\"service\": \"demo\", \"sleep\": \"5\"}]").run().code(1).stderr_has("`sleep` must be a whole number").created_nothing();
-    with_conf("[{\"service\": \"my_db\"}]").run().code(2).stderr_has("has a `_`").created_nothing();
+    with_conf("[{\"service\": \"demo\", \"links\": \"dns\"}]")
+        .run()
+        .code(1)
+        .stderr_has("`links` must be a list")
+        .created_nothing();
+    with_conf("[{\"service\": \"demo\", \"sleep\": \"5\"}]")
+        .run()
+        .code(1)
+        .stderr_has("`sleep` must be a whole number")
+        .created_nothing();
+    with_conf("[{\"service\": \"my_db\"}]")
+        .run()
+        .code(2)
+        .stderr_has("has a `_`")
+        .created_nothing();
 }
 
 #[test]
@@ -172,23 +278,45 @@ fn missing_env_var_without_terminal_stops_before_anything() {
 #[test]
 fn env_var_from_host_conf() {
     let test = Test::demo().args("run:all");
-    std::fs::write(test.dir.join("host.conf"), "{\"env_vars\": {\"EXAMPLE_ENV_VAR\": \"saved\"}}").unwrap();
+    std::fs::write(
+        test.dir.join("host.conf"),
+        "{\"env_vars\": {\"EXAMPLE_ENV_VAR\": \"saved\"}}",
+    )
+    .unwrap();
     let out = test.run().success();
-    assert!(out.docker.contains("--env EXAMPLE_ENV_VAR=saved"), "{}", out.docker);
+    assert!(
+        out.docker.contains("--env EXAMPLE_ENV_VAR=saved"),
+        "{}",
+        out.docker
+    );
     let saved = std::fs::read_to_string(test.dir.join("host.conf")).unwrap();
     assert!(saved.contains("\"last_conf\": \"default\""), "{saved}");
 }
 
 #[test]
 fn unknown_service_fails_before_anything() {
-    Test::demo().args("run:nosuch").run().code(1).clean_error().stderr_has("unknown service `nosuch`").created_nothing();
+    Test::demo()
+        .args("run:nosuch")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("unknown service `nosuch`")
+        .created_nothing();
 }
 
 #[test]
 fn bad_annotation_fails_before_anything() {
     let test = Test::demo().args("run:demo,instance=x");
-    std::fs::write(test.dir.join("services/demo/Dockerfile"), "FROM reyns/reyns-base\n# reyns: expose eighty\n").unwrap();
-    test.run().code(1).clean_error().stderr_has("Dockerfile:2: bad port `eighty`").created_nothing();
+    std::fs::write(
+        test.dir.join("services/demo/Dockerfile"),
+        "FROM reyns/reyns-base\n# reyns: expose eighty\n",
+    )
+    .unwrap();
+    test.run()
+        .code(1)
+        .clean_error()
+        .stderr_has("Dockerfile:2: bad port `eighty`")
+        .created_nothing();
 }
 
 #[test]
@@ -236,26 +364,60 @@ fn ps_row(service: &str, instance: &str, state: &str) -> String {
 
 #[test]
 fn golden_demo_build_all() {
-    Test::demo().args("build:all").run().success().golden("demo-build-all");
+    Test::demo()
+        .args("build:all")
+        .run()
+        .success()
+        .golden("demo-build-all");
 }
 
 #[test]
 fn golden_build_without_cache() {
-    Test::demo().args("build:demo,cache=False").run().success().golden("demo-build-no-cache");
+    Test::demo()
+        .args("build:demo,cache=False")
+        .run()
+        .success()
+        .golden("demo-build-no-cache");
 }
 
 #[test]
 fn golden_demo_run_all() {
-    Test::demo().args("run:all").env("EXAMPLE_ENV_VAR", "hello world").run().success().golden("demo-run-all");
+    Test::demo()
+        .args("run:all")
+        .env("EXAMPLE_ENV_VAR", "hello world")
+        .run()
+        .success()
+        .golden("demo-run-all");
 }
 
 #[test]
 fn golden_instance_types() {
-    Test::demo().args("run:demo,instance=std").run().success().golden("type-standard");
-    Test::demo().args("run:demo,instance=published").run().success().golden("type-published");
-    Test::demo().args("run:demo,instance=persistent").run().success().golden("type-persistent");
-    Test::demo().args("run:demo,instance=master").env("SERVICE_IP", "10.1.2.3").run().success().golden("type-master");
-    Test::demo().args("run:demo,instance=debug").run().success().golden("type-debug");
+    Test::demo()
+        .args("run:demo,instance=std")
+        .run()
+        .success()
+        .golden("type-standard");
+    Test::demo()
+        .args("run:demo,instance=published")
+        .run()
+        .success()
+        .golden("type-published");
+    Test::demo()
+        .args("run:demo,instance=persistent")
+        .run()
+        .success()
+        .golden("type-persistent");
+    Test::demo()
+        .args("run:demo,instance=master")
+        .env("SERVICE_IP", "10.1.2.3")
+        .run()
+        .success()
+        .golden("type-master");
+    Test::demo()
+        .args("run:demo,instance=debug")
+        .run()
+        .success()
+        .golden("type-debug");
     Test::demo()
         .args("run:demo,instance=x,instance_type=persistent,persistent_data=False,persistent_opt=True")
         .run()
@@ -265,7 +427,12 @@ fn golden_instance_types() {
 
 #[test]
 fn master_needs_service_ip() {
-    Test::demo().args("run:demo,instance=master").run().code(1).stderr_has("needs SERVICE_IP").created_nothing();
+    Test::demo()
+        .args("run:demo,instance=master")
+        .run()
+        .code(1)
+        .stderr_has("needs SERVICE_IP")
+        .created_nothing();
 }
 
 #[test]
@@ -294,26 +461,60 @@ fn golden_every_option() {
         .run()
         .success()
         .golden("options-run-group");
-    Test::fixture("options").args("run:group=g2").run().code(1).stderr_has("WEB_SERVICE_IP (for proj-plain-two)").created_nothing();
+    Test::fixture("options")
+        .args("run:group=g2")
+        .run()
+        .code(1)
+        .stderr_has("WEB_SERVICE_IP (for proj-plain-two)")
+        .created_nothing();
 }
 
 #[test]
 fn env_values_reach_docker_unchanged() {
-    let out = Test::fixture("options").args("run:web,instance=one").env("WEB_TOKEN", "a'b \"c\" $(d) ;e").run().success();
-    assert!(out.docker.contains(r#"--env 'WEB_TOKEN=a'\''b "c" $(d) ;e'"#), "{}", out.docker);
-    assert!(out.docker.contains(r#"--env 'DOLLAR=$(rm -rf /); echo `id`'"#), "{}", out.docker);
+    let out = Test::fixture("options")
+        .args("run:web,instance=one")
+        .env("WEB_TOKEN", "a'b \"c\" $(d) ;e")
+        .run()
+        .success();
+    assert!(
+        out.docker
+            .contains(r#"--env 'WEB_TOKEN=a'\''b "c" $(d) ;e'"#),
+        "{}",
+        out.docker
+    );
+    assert!(
+        out.docker
+            .contains(r#"--env 'DOLLAR=$(rm -rf /); echo `id`'"#),
+        "{}",
+        out.docker
+    );
 }
 
 #[test]
 fn golden_plan_prints_and_runs_nothing() {
-    let out = Test::demo().args("run:all,plan=True").env("EXAMPLE_ENV_VAR", "x").run().success();
-    assert!(out.stdout.contains("docker run --detach --name proj-reyns-dns-one"), "{}", out.stdout);
-    assert!(!out.docker.contains("docker run"), "plan mode ran:\n{}", out.docker);
+    let out = Test::demo()
+        .args("run:all,plan=True")
+        .env("EXAMPLE_ENV_VAR", "x")
+        .run()
+        .success();
+    assert!(
+        out.stdout
+            .contains("docker run --detach --name proj-reyns-dns-one"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.docker.contains("docker run"),
+        "plan mode ran:\n{}",
+        out.docker
+    );
 }
 
 #[test]
 fn golden_clean_all() {
-    let rows = ps_row("demo", "one", "running") + &ps_row("demo", "two", "exited") + &ps_row("other", "x", "running");
+    let rows = ps_row("demo", "one", "running")
+        + &ps_row("demo", "two", "exited")
+        + &ps_row("other", "x", "running");
     Test::demo()
         .args("clean:all,force=True")
         .docker_answer("ps.jsonl", &rows)
@@ -335,16 +536,34 @@ fn clean_all_without_terminal_needs_force() {
 
 #[test]
 fn clean_of_nothing_says_so() {
-    Test::demo().args("clean:demo,zzz").run().code(1).clean_error().stderr_has("no instance `zzz` of `demo`");
+    Test::demo()
+        .args("clean:demo,zzz")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("no instance `zzz` of `demo`");
 }
 
 #[test]
 fn ps_prints_a_table_and_json() {
     let rows = ps_row("my-db", "a-b", "running") + &ps_row("demo", "one", "running");
-    let out = Test::demo().args("ps").docker_answer("ps.jsonl", &rows).run().success();
+    let out = Test::demo()
+        .args("ps")
+        .docker_answer("ps.jsonl", &rows)
+        .run()
+        .success();
     assert!(out.stdout.contains("my-db,instance=a-b"), "{}", out.stdout);
-    assert_eq!(out.docker.lines().count(), 1, "one docker ps per verb:\n{}", out.docker);
-    let out = Test::demo().args("ps:format=json").docker_answer("ps.jsonl", &rows).run().success();
+    assert_eq!(
+        out.docker.lines().count(),
+        1,
+        "one docker ps per verb:\n{}",
+        out.docker
+    );
+    let out = Test::demo()
+        .args("ps:format=json")
+        .docker_answer("ps.jsonl", &rows)
+        .run()
+        .success();
     let parsed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(parsed[1]["service"], "my-db");
     assert_eq!(parsed[1]["instance"], "a-b");
@@ -352,5 +571,10 @@ fn ps_prints_a_table_and_json() {
 
 #[test]
 fn golden_init_plan() {
-    Test::new().args("init").docker_answer("missing-images", "").run().success().golden("init");
+    Test::new()
+        .args("init")
+        .docker_answer("missing-images", "")
+        .run()
+        .success()
+        .golden("init");
 }

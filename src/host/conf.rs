@@ -36,9 +36,10 @@ pub mod api {
     pub fn load_entries(path: &str, allowed: Array) -> Result<Array, Box<EvalAltResult>> {
         let allowed = strings(&allowed, "conf::load_entries")?;
         let (parsed, value) = load(path)?;
-        let shown = Path::new(path)
-            .file_name()
-            .map_or_else(|| path.to_string(), |name| name.to_string_lossy().to_string());
+        let shown = Path::new(path).file_name().map_or_else(
+            || path.to_string(),
+            |name| name.to_string_lossy().to_string(),
+        );
         conf::check_entries(&shown, &parsed, &allowed).or_else(fail)?;
         Ok(value.into_array().unwrap_or_default())
     }

@@ -198,7 +198,10 @@ impl Readiness {
                 _ => fail(format!("readiness needs a string `{key}`")),
             }
         };
-        let seconds = map.get("timeout").and_then(|v| v.as_int().ok()).unwrap_or(120);
+        let seconds = map
+            .get("timeout")
+            .and_then(|v| v.as_int().ok())
+            .unwrap_or(120);
         Ok(Readiness {
             container: text("container")?,
             ready: text("ready")?,
@@ -219,7 +222,12 @@ impl Readiness {
             .stdin_null()
             .unchecked()
             .reader()
-            .or_else(|err| fail(format!("cannot follow the log of `{}`: {err}", self.container)))?;
+            .or_else(|err| {
+                fail(format!(
+                    "cannot follow the log of `{}`: {err}",
+                    self.container
+                ))
+            })?;
         let reader = Arc::new(reader);
         let (lines_tx, lines_rx) = mpsc::channel::<String>();
         let follower = Arc::clone(&reader);
@@ -357,7 +365,10 @@ fn check_graph(jobs: &[Job]) -> Result<(), Box<EvalAltResult>> {
     let ids: HashSet<&str> = jobs.iter().map(|job| job.id.as_str()).collect();
     for job in jobs {
         if let Some(missing) = job.after.iter().find(|id| !ids.contains(id.as_str())) {
-            return fail(format!("job `{}` waits for unknown job `{missing}`", job.id));
+            return fail(format!(
+                "job `{}` waits for unknown job `{missing}`",
+                job.id
+            ));
         }
     }
     let mut done: HashSet<&str> = HashSet::new();
@@ -374,7 +385,10 @@ fn check_graph(jobs: &[Job]) -> Result<(), Box<EvalAltResult>> {
                 .map(|job| job.id.as_str())
                 .filter(|id| !done.contains(id))
                 .collect();
-            return fail(format!("jobs wait for each other in a cycle: {}", stuck.join(", ")));
+            return fail(format!(
+                "jobs wait for each other in a cycle: {}",
+                stuck.join(", ")
+            ));
         }
         done.extend(next);
     }
@@ -383,7 +397,11 @@ fn check_graph(jobs: &[Job]) -> Result<(), Box<EvalAltResult>> {
 
 /// Runs jobs in dependency order, at most `limit` at once. After a failure no
 /// new job starts; running ones finish. Returns each job's result by id.
-fn run_graph(jobs: Vec<Job>, limit: usize, progress: bool) -> HostResult<BTreeMap<String, JobResult>> {
+fn run_graph(
+    jobs: Vec<Job>,
+    limit: usize,
+    progress: bool,
+) -> HostResult<BTreeMap<String, JobResult>> {
     check_graph(&jobs)?;
     let limit = parallel_limit(limit);
     let progress = progress && !planning();
@@ -401,7 +419,10 @@ fn run_graph(jobs: Vec<Job>, limit: usize, progress: bool) -> HostResult<BTreeMa
                 }
                 let job = &jobs[index];
                 let ready = !started[index]
-                    && job.after.iter().all(|id| results.get(id).is_some_and(|r| r.ok));
+                    && job
+                        .after
+                        .iter()
+                        .all(|id| results.get(id).is_some_and(|r| r.ok));
                 if ready {
                     started[index] = true;
                     running += 1;
@@ -426,7 +447,10 @@ fn run_graph(jobs: Vec<Job>, limit: usize, progress: bool) -> HostResult<BTreeMa
         let job = &jobs[index];
         if progress {
             let verdict = if result.ok { "done" } else { "FAILED" };
-            term::log(Level::Info, &format!("{} {verdict} in {:.1} s", job.label, result.seconds));
+            term::log(
+                Level::Info,
+                &format!("{} {verdict} in {:.1} s", job.label, result.seconds),
+            );
         }
         stopping |= !result.ok;
         results.insert(job.id.clone(), result);
@@ -509,7 +533,10 @@ pub mod api {
             .filter(|line| !line.trim().is_empty())
             .map(|line| {
                 let value: serde_json::Value = serde_json::from_str(line).or_else(|err| {
-                    fail(format!("`{}` printed a line that is not JSON ({err}): {line}", shown(&argv)))
+                    fail(format!(
+                        "`{}` printed a line that is not JSON ({err}): {line}",
+                        shown(&argv)
+                    ))
                 })?;
                 rhai::serde::to_dynamic(value)
             })
@@ -575,7 +602,13 @@ pub mod api {
         let count = jobs.len();
         let results = run_graph(jobs, limit.max(1) as usize, false)?;
         Ok((0..count)
-            .map(|index| results.get(&index.to_string()).map(JobResult::to_map).unwrap_or_default().into())
+            .map(|index| {
+                results
+                    .get(&index.to_string())
+                    .map(JobResult::to_map)
+                    .unwrap_or_default()
+                    .into()
+            })
             .collect())
     }
 
@@ -589,9 +622,15 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn graph(jobs: Array, limit: i64) -> Result<Map, Box<EvalAltResult>> {
-        let jobs = jobs.iter().map(Job::from_dynamic).collect::<HostResult<Vec<Job>>>()?;
+        let jobs = jobs
+            .iter()
+            .map(Job::from_dynamic)
+            .collect::<HostResult<Vec<Job>>>()?;
         let results = run_graph(jobs, limit.max(1) as usize, true)?;
-        Ok(results.into_iter().map(|(id, result)| (id.into(), result.to_map().into())).collect())
+        Ok(results
+            .into_iter()
+            .map(|(id, result)| (id.into(), result.to_map().into()))
+            .collect())
     }
 
     /// Follows a container's log until `ready` or `failed` appears (or the log
@@ -627,15 +666,24 @@ pub mod api {
             println!("{} | {}", shell_words::join(&source), shown(&argv));
             return Ok(());
         }
-        let program = which::which(program).or_else(|_| fail(format!("`{program}` was not found on PATH")))?;
-        term::log(Level::Debug, &format!("$ {} | {}", shell_words::join(&source), shown(&argv)));
+        let program = which::which(program)
+            .or_else(|_| fail(format!("`{program}` was not found on PATH")))?;
+        term::log(
+            Level::Debug,
+            &format!("$ {} | {}", shell_words::join(&source), shown(&argv)),
+        );
         let output = duct::cmd(program, source_args)
             .pipe(duct::cmd(super::program()?, &argv))
             .stdout_capture()
             .stderr_capture()
             .unchecked()
             .run()
-            .or_else(|err| fail(format!("cannot run `{}`: {err}", shell_words::join(&source))))?;
+            .or_else(|err| {
+                fail(format!(
+                    "cannot run `{}`: {err}",
+                    shell_words::join(&source)
+                ))
+            })?;
         if !output.status.success() {
             return fail(format!(
                 "`{} | {}` failed with exit code {}:\n{}",

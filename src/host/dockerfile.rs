@@ -24,7 +24,9 @@ pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
         .filter_map(|line| {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
-                [from, .., as_word, name] if from.eq_ignore_ascii_case("FROM") && as_word.eq_ignore_ascii_case("AS") => {
+                [from, .., as_word, name]
+                    if from.eq_ignore_ascii_case("FROM") && as_word.eq_ignore_ascii_case("AS") =>
+                {
                     Some(name.to_lowercase())
                 }
                 _ => None,
@@ -50,7 +52,9 @@ pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
         let instruction = words.next().unwrap_or_default().to_ascii_uppercase();
         match instruction.as_str() {
             "FROM" => {
-                let image = words.find(|word| !word.starts_with("--")).unwrap_or_default();
+                let image = words
+                    .find(|word| !word.starts_with("--"))
+                    .unwrap_or_default();
                 if image.is_empty() {
                     return Err(format!("{shown}:{number}: `FROM` without an image"));
                 }
@@ -106,7 +110,9 @@ fn port_and_protocol(text: &str) -> Result<(u16, String), String> {
         .ok_or_else(|| format!("bad port `{text}` in a reyns annotation: expected 1-65535"))?;
     match protocol {
         "tcp" | "udp" => Ok((port, protocol.to_string())),
-        _ => Err(format!("bad protocol `{protocol}` in `{text}`: expected tcp or udp")),
+        _ => Err(format!(
+            "bad protocol `{protocol}` in `{text}`: expected tcp or udp"
+        )),
     }
 }
 
@@ -120,7 +126,8 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn read(path: &str) -> Result<Map, Box<EvalAltResult>> {
-        let text = std::fs::read_to_string(path).or_else(|err| fail(format!("cannot read `{path}`: {err}")))?;
+        let text = std::fs::read_to_string(path)
+            .or_else(|err| fail(format!("cannot read `{path}`: {err}")))?;
         let facts = parse(path, &text).or_else(fail)?;
         let exposed: Array = facts
             .exposed
@@ -134,8 +141,24 @@ pub mod api {
             })
             .collect();
         let mut map = Map::new();
-        map.insert("parents".into(), facts.parents.into_iter().map(Dynamic::from).collect::<Array>().into());
-        map.insert("build_args".into(), facts.build_args.into_iter().map(Dynamic::from).collect::<Array>().into());
+        map.insert(
+            "parents".into(),
+            facts
+                .parents
+                .into_iter()
+                .map(Dynamic::from)
+                .collect::<Array>()
+                .into(),
+        );
+        map.insert(
+            "build_args".into(),
+            facts
+                .build_args
+                .into_iter()
+                .map(Dynamic::from)
+                .collect::<Array>()
+                .into(),
+        );
         map.insert("exposed".into(), exposed.into());
         map.insert("privileged".into(), facts.privileged.into());
         Ok(map)
@@ -152,17 +175,29 @@ mod tests {
         let facts = parse("D", text).unwrap();
         assert_eq!(facts.parents, vec!["reyns/reyns-base"]);
         assert_eq!(facts.build_args, vec!["BUILDING_UID", "OTHER"]);
-        assert_eq!(facts.exposed, vec![(53, 53, "udp".into()), (8080, 80, "tcp".into())]);
+        assert_eq!(
+            facts.exposed,
+            vec![(53, 53, "udp".into()), (8080, 80, "tcp".into())]
+        );
         assert!(facts.privileged);
     }
 
     #[test]
     fn bad_annotations_name_the_line() {
         let err = parse("D", "FROM x\n# reyns: expos 53").unwrap_err();
-        assert!(err.starts_with("D:2: unknown reyns annotation `expos 53`"), "{err}");
-        assert!(parse("D", "# reyns: expose 99999").unwrap_err().contains("bad port"));
-        assert!(parse("D", "# reyns: expose 53/sctp").unwrap_err().contains("bad protocol"));
-        assert!(parse("D", "FROM\n").unwrap_err().contains("without an image"));
+        assert!(
+            err.starts_with("D:2: unknown reyns annotation `expos 53`"),
+            "{err}"
+        );
+        assert!(parse("D", "# reyns: expose 99999")
+            .unwrap_err()
+            .contains("bad port"));
+        assert!(parse("D", "# reyns: expose 53/sctp")
+            .unwrap_err()
+            .contains("bad protocol"));
+        assert!(parse("D", "FROM\n")
+            .unwrap_err()
+            .contains("without an image"));
     }
 
     #[test]

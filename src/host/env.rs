@@ -20,7 +20,9 @@ pub mod api {
     /// if env::which("mmdebstrap") != () { ... }
     /// ```
     pub fn which(program: &str) -> Dynamic {
-        which::which(program).map_or(Dynamic::UNIT, |path| path.to_string_lossy().to_string().into())
+        which::which(program).map_or(Dynamic::UNIT, |path| {
+            path.to_string_lossy().to_string().into()
+        })
     }
 
     /// The invoking user's numeric ids and names: `#{uid, gid, user, group}`.
@@ -32,7 +34,11 @@ pub mod api {
         // SAFETY: getuid and getgid cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
         let user = std::env::var("USER").unwrap_or_else(|_| {
-            if uid == 0 { "root".into() } else { format!("user{uid}") }
+            if uid == 0 {
+                "root".into()
+            } else {
+                format!("user{uid}")
+            }
         });
         let mut map = rhai::Map::new();
         map.insert("uid".into(), i64::from(uid).into());
@@ -84,7 +90,8 @@ pub mod api {
     /// env::sleep(2);
     /// ```
     pub fn sleep(seconds: i64) {
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(0) as u64);
+        let until =
+            std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(0) as u64);
         while std::time::Instant::now() < until && !super::super::interrupted() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }

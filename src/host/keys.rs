@@ -31,11 +31,14 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 
 /// Standard base64 with padding.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let triple = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (position, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if position <= chunk.len() {
@@ -51,12 +54,16 @@ pub fn base64(bytes: &[u8]) -> String {
 /// Makes the keys that are missing; returns where they are.
 pub fn ensure() -> Result<PathBuf, String> {
     let dir = dir();
-    std::fs::create_dir_all(&dir).map_err(|err| format!("cannot create `{}`: {err}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| format!("cannot create `{}`: {err}", dir.display()))?;
     let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
     let private = dir.join(SSH_PRIVATE);
     if !private.exists() {
-        let key = ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
-            .map_err(|err| format!("cannot make an SSH key: {err}"))?;
+        let key = ssh_key::PrivateKey::random(
+            &mut ssh_key::rand_core::OsRng,
+            ssh_key::Algorithm::Ed25519,
+        )
+        .map_err(|err| format!("cannot make an SSH key: {err}"))?;
         let mut key = key;
         key.set_comment("reyns");
         let text = key
@@ -73,7 +80,8 @@ pub fn ensure() -> Result<PathBuf, String> {
     let tsig = dir.join(TSIG_SECRET);
     if !tsig.exists() {
         let mut secret = [0u8; 32];
-        super::env::getrandom_fill(&mut secret).map_err(|err| format!("cannot read random bytes: {err}"))?;
+        super::env::getrandom_fill(&mut secret)
+            .map_err(|err| format!("cannot read random bytes: {err}"))?;
         write_private(&tsig, format!("{}\n", base64(&secret)).as_bytes())
             .map_err(|err| format!("cannot write `{}`: {err}", tsig.display()))?;
     }
@@ -112,7 +120,8 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn stage(dest: &str) -> Result<(), Box<EvalAltResult>> {
         let dir = super::ensure().or_else(fail)?;
-        std::fs::create_dir_all(dest).or_else(|err| fail(format!("cannot create `{dest}`: {err}")))?;
+        std::fs::create_dir_all(dest)
+            .or_else(|err| fail(format!("cannot create `{dest}`: {err}")))?;
         for name in [SSH_PUBLIC, TSIG_SECRET] {
             std::fs::copy(dir.join(name), Path::new(dest).join(name))
                 .or_else(|err| fail(format!("cannot copy `{name}` to `{dest}`: {err}")))?;

@@ -27,7 +27,8 @@ pub fn iface_ipv4(name: &str) -> Option<String> {
         if entry_name == name && i32::from(family) == libc::AF_INET {
             // SAFETY: AF_INET addresses are sockaddr_in.
             let address = unsafe { &*(entry.ifa_addr as *const libc::sockaddr_in) };
-            found = Some(std::net::Ipv4Addr::from(u32::from_be(address.sin_addr.s_addr)).to_string());
+            found =
+                Some(std::net::Ipv4Addr::from(u32::from_be(address.sin_addr.s_addr)).to_string());
             break;
         }
     }
@@ -47,7 +48,9 @@ pub mod api {
     pub fn iface_ipv4(name: &str) -> Result<String, Box<EvalAltResult>> {
         match super::iface_ipv4(name) {
             Some(address) => Ok(address),
-            None => fail(format!("host interface `{name}` has no IPv4 address (is it named right?)")),
+            None => fail(format!(
+                "host interface `{name}` has no IPv4 address (is it named right?)"
+            )),
         }
     }
 }

@@ -98,7 +98,10 @@ fn connect(target: &Target, wait: Duration) -> HostResult<Session> {
             Err(err) => last_error = err,
         }
         if Instant::now() >= deadline {
-            return fail(format!("cannot open an SSH session to {}: {last_error}", target.shown()));
+            return fail(format!(
+                "cannot open an SSH session to {}: {last_error}",
+                target.shown()
+            ));
         }
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -106,7 +109,8 @@ fn connect(target: &Target, wait: Duration) -> HostResult<Session> {
 
 /// One connection attempt; a host key problem is not retried.
 fn try_connect(target: &Target, address: std::net::SocketAddr) -> Result<Session, String> {
-    let stream = TcpStream::connect_timeout(&address, Duration::from_secs(3)).map_err(|err| err.to_string())?;
+    let stream = TcpStream::connect_timeout(&address, Duration::from_secs(3))
+        .map_err(|err| err.to_string())?;
     let mut session = Session::new().map_err(|err| err.to_string())?;
     session.set_tcp_stream(stream);
     session.set_timeout(15_000);
@@ -114,15 +118,26 @@ fn try_connect(target: &Target, address: std::net::SocketAddr) -> Result<Session
     check_host_key(target, &session).map_err(|err| err.to_string())?;
     session
         .userauth_pubkey_file(USER, None, &target.key, None)
-        .map_err(|err| format!("login as `{USER}` with {} refused: {err}", target.key.display()))?;
+        .map_err(|err| {
+            format!(
+                "login as `{USER}` with {} refused: {err}",
+                target.key.display()
+            )
+        })?;
     session.set_timeout(0);
     Ok(session)
 }
 
 /// Runs `command` and returns its output and exit status.
-fn run_command(target: &Target, command: &str, wait: Duration) -> HostResult<(String, String, i64)> {
+fn run_command(
+    target: &Target,
+    command: &str,
+    wait: Duration,
+) -> HostResult<(String, String, i64)> {
     let session = connect(target, wait)?;
-    let failed = |err: ssh2::Error| fail::<()>(format!("SSH command on {} failed: {err}", target.shown())).unwrap_err();
+    let failed = |err: ssh2::Error| {
+        fail::<()>(format!("SSH command on {} failed: {err}", target.shown())).unwrap_err()
+    };
     let mut channel = session.channel_session().map_err(failed)?;
     channel.exec(command).map_err(failed)?;
     let mut stdout = String::new();
@@ -156,7 +171,9 @@ impl RawMode {
         // SAFETY: tcgetattr/tcsetattr on stdin with a zeroed termios to fill.
         unsafe {
             let mut saved: libc::termios = std::mem::zeroed();
-            if libc::isatty(libc::STDIN_FILENO) != 1 || libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0 {
+            if libc::isatty(libc::STDIN_FILENO) != 1
+                || libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0
+            {
                 return RawMode { saved: None };
             }
             let mut raw = saved;
@@ -180,7 +197,9 @@ impl Drop for RawMode {
 /// through, resizes passed on. Returns the remote exit status.
 fn interactive(target: &Target, command: Option<&str>, wait: Duration) -> HostResult<i64> {
     let session = connect(target, wait)?;
-    let failed = |err: ssh2::Error| fail::<()>(format!("SSH session on {} failed: {err}", target.shown())).unwrap_err();
+    let failed = |err: ssh2::Error| {
+        fail::<()>(format!("SSH session on {} failed: {err}", target.shown())).unwrap_err()
+    };
     let mut channel = session.channel_session().map_err(failed)?;
     let (mut cols, mut rows) = terminal_size();
     channel
@@ -211,12 +230,18 @@ fn interactive(target: &Target, command: Option<&str>, wait: Duration) -> HostRe
             break;
         }
         if stdin_open {
-            let mut poll = libc::pollfd { fd: libc::STDIN_FILENO, events: libc::POLLIN, revents: 0 };
+            let mut poll = libc::pollfd {
+                fd: libc::STDIN_FILENO,
+                events: libc::POLLIN,
+                revents: 0,
+            };
             // SAFETY: polls one valid descriptor without blocking.
             let ready = unsafe { libc::poll(&mut poll, 1, 0) } > 0;
             if ready {
                 // SAFETY: reads into a buffer of the given length.
-                let count = unsafe { libc::read(libc::STDIN_FILENO, buffer.as_mut_ptr().cast(), buffer.len()) };
+                let count = unsafe {
+                    libc::read(libc::STDIN_FILENO, buffer.as_mut_ptr().cast(), buffer.len())
+                };
                 if count <= 0 {
                     stdin_open = false;
                     let _ = channel.send_eof();
@@ -226,7 +251,9 @@ fn interactive(target: &Target, command: Option<&str>, wait: Duration) -> HostRe
                     while !data.is_empty() {
                         match channel.write(data) {
                             Ok(written) => data = &data[written..],
-                            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(2)),
+                            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                                std::thread::sleep(Duration::from_millis(2))
+                            }
                             Err(_) => break,
                         }
                     }
@@ -260,7 +287,8 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn exec(target: Map, command: &str, wait: i64) -> Result<Map, Box<EvalAltResult>> {
         let target = Target::from_map(&target)?;
-        let (stdout, stderr, code) = run_command(&target, command, Duration::from_secs(wait.max(0) as u64))?;
+        let (stdout, stderr, code) =
+            run_command(&target, command, Duration::from_secs(wait.max(0) as u64))?;
         let mut map = Map::new();
         map.insert("stdout".into(), stdout.into());
         map.insert("stderr".into(), stderr.into());

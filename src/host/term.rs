@@ -55,7 +55,9 @@ pub fn interactive() -> bool {
 /// Asks `question` on the terminal and reads one line; fails when there is none.
 pub fn ask(question: &str) -> Result<String, Box<EvalAltResult>> {
     if !interactive() {
-        return fail(format!("cannot ask \"{question}\": no terminal to answer on"));
+        return fail(format!(
+            "cannot ask \"{question}\": no terminal to answer on"
+        ));
     }
     eprint!("{question} ");
     let _ = std::io::stderr().flush();
@@ -145,7 +147,10 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn confirm(question: &str) -> Result<bool, Box<EvalAltResult>> {
         let answer = ask(&format!("{question} [y/N]"))?;
-        Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+        Ok(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
     }
 
     /// Asks for a value; fails, naming the question, without a terminal.

@@ -27,7 +27,8 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn to_json(value: Dynamic) -> Result<String, Box<EvalAltResult>> {
         let value: serde_json::Value = rhai::serde::from_dynamic(&value)?;
-        serde_json::to_string_pretty(&value).or_else(|err| fail(format!("cannot write JSON: {err}")))
+        serde_json::to_string_pretty(&value)
+            .or_else(|err| fail(format!("cannot write JSON: {err}")))
     }
 
     /// Whether `text` matches the regular expression `pattern`.
@@ -37,7 +38,8 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn matches(pattern: &str, text: &str) -> Result<bool, Box<EvalAltResult>> {
-        let regex = regex::Regex::new(pattern).or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
+        let regex = regex::Regex::new(pattern)
+            .or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
         Ok(regex.is_match(text))
     }
 
@@ -49,7 +51,8 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn captures(pattern: &str, text: &str) -> Result<Array, Box<EvalAltResult>> {
-        let regex = regex::Regex::new(pattern).or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
+        let regex = regex::Regex::new(pattern)
+            .or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
         Ok(regex
             .captures(text)
             .map(|found| {
@@ -67,7 +70,11 @@ pub mod api {
     /// term::info("built: " + text::join(names, ", "));
     /// ```
     pub fn join(values: Array, separator: &str) -> String {
-        values.iter().map(|value| value.to_string()).collect::<Vec<_>>().join(separator)
+        values
+            .iter()
+            .map(|value| value.to_string())
+            .collect::<Vec<_>>()
+            .join(separator)
     }
 
     /// A copy of `value` without leading and trailing white space (Rhai's own

@@ -17,7 +17,6 @@ fn script_types(definitions: &str) -> String {
         .replace("-> String;", "-> string;")
         .replace("-> Map;", "-> map;")
         .replace("-> Array;", "-> array;")
-        .replace("-> ?;", "-> ?;")
 }
 
 #[export_module]
@@ -34,7 +33,10 @@ pub mod api {
                 let mut map = Map::new();
                 map.insert("name".into(), script.name.clone().into());
                 map.insert("summary".into(), script.summary().into());
-                map.insert("project".into(), matches!(script.origin, Origin::Project(_)).into());
+                map.insert(
+                    "project".into(),
+                    matches!(script.origin, Origin::Project(_)).into(),
+                );
                 map.insert("overrides".into(), overrides.into());
                 map.into()
             })
@@ -50,7 +52,8 @@ pub mod api {
     pub fn describe(name: &str) -> Result<Map, Box<EvalAltResult>> {
         let project_dir = super::super::project::dir();
         let engine = engine::engine(&project_dir);
-        let verb = engine::load(&engine, &project_dir, name).or_else(|failure| fail(failure.message))?;
+        let verb =
+            engine::load(&engine, &project_dir, name).or_else(|failure| fail(failure.message))?;
         let options: Array = verb
             .options
             .iter()
@@ -68,7 +71,12 @@ pub mod api {
         map.insert("source".into(), verb.script.source_name().into());
         map.insert(
             "positionals".into(),
-            verb.positionals.iter().cloned().map(Dynamic::from).collect::<Array>().into(),
+            verb.positionals
+                .iter()
+                .cloned()
+                .map(Dynamic::from)
+                .collect::<Array>()
+                .into(),
         );
         map.insert("options".into(), options.into());
         Ok(map)
@@ -82,15 +90,18 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn invoke(verb: &str, arguments: &str) -> Result<i64, Box<EvalAltResult>> {
-        let line = if arguments.is_empty() { verb.to_string() } else { format!("{verb}:{arguments}") };
+        let line = if arguments.is_empty() {
+            verb.to_string()
+        } else {
+            format!("{verb}:{arguments}")
+        };
         let invocation = crate::grammar::parse(&[line]).or_else(fail)?;
         let project_dir = super::super::project::dir();
         let engine = engine::engine(&project_dir);
-        let outcome = engine::load(&engine, &project_dir, &invocation.verb)
-            .and_then(|verb| {
-                let args = verb.arguments(&invocation)?;
-                verb.run(&engine, args)
-            });
+        let outcome = engine::load(&engine, &project_dir, &invocation.verb).and_then(|verb| {
+            let args = verb.arguments(&invocation)?;
+            verb.run(&engine, args)
+        });
         match outcome {
             Ok(code) => Ok(i64::from(code)),
             Err(failure) if failure.code == 2 => super::super::usage(failure.message),

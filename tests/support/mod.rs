@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod engine;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +26,11 @@ pub fn repo() -> PathBuf {
 
 /// A fresh, unique name: `reyns-test-<pid>-<n>`.
 pub fn unique_name() -> String {
-    format!("reyns-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "reyns-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// A fresh empty folder under the system temp folder, named uniquely.
@@ -52,7 +58,9 @@ pub fn copy_tree(from: &Path, to: &Path) {
 pub fn fake_docker_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = repo().join("target").join(format!("fake-docker-{}", std::process::id()));
+        let dir = repo()
+            .join("target")
+            .join(format!("fake-docker-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("fake docker dir");
         let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
         let status = Command::new(rustc)
@@ -78,37 +86,68 @@ pub struct Output {
 
 impl Output {
     pub fn success(self) -> Self {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     pub fn code(self, expected: i32) -> Self {
-        assert_eq!(self.code, expected, "expected exit code {expected}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, expected,
+            "expected exit code {expected}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     pub fn stdout_has(self, text: &str) -> Self {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     pub fn stderr_has(self, text: &str) -> Self {
-        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     /// A single-line `reyns: error:` and no Rust panic.
     pub fn clean_error(self) -> Self {
-        assert!(self.code != 0, "expected a failure, got success:\n{}", self.stdout);
-        assert!(self.stderr.starts_with("reyns: error: "), "error not in reyns' form:\n{}", self.stderr);
-        assert!(!self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"), "panic:\n{}", self.stderr);
+        assert!(
+            self.code != 0,
+            "expected a failure, got success:\n{}",
+            self.stdout
+        );
+        assert!(
+            self.stderr.starts_with("reyns: error: "),
+            "error not in reyns' form:\n{}",
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"),
+            "panic:\n{}",
+            self.stderr
+        );
         self
     }
 
     /// No docker command that creates a container ran.
     pub fn created_nothing(self) -> Self {
         assert!(
-            !self.docker.lines().any(|l| l.starts_with("docker run") || l.starts_with("docker create") || l.starts_with("docker build")),
+            !self.docker.lines().any(|l| l.starts_with("docker run")
+                || l.starts_with("docker create")
+                || l.starts_with("docker build")),
             "docker commands that create something ran:\n{}",
             self.docker
         );
@@ -123,8 +162,9 @@ impl Output {
             std::fs::write(&path, &self.docker).expect("write golden");
             return self;
         }
-        let expected = std::fs::read_to_string(&path)
-            .unwrap_or_else(|_| panic!("no golden file {} (run with REYNS_BLESS=1)", path.display()));
+        let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!("no golden file {} (run with REYNS_BLESS=1)", path.display())
+        });
         if expected != self.docker {
             panic!(
                 "docker commands differ from {}\n--- expected\n{expected}\n--- got\n{}\n(rerun with REYNS_BLESS=1 if the change is right)",
@@ -190,7 +230,11 @@ impl Test {
     }
 
     pub fn args(mut self, line: &str) -> Test {
-        self.args = line.split(' ').filter(|word| !word.is_empty()).map(str::to_string).collect();
+        self.args = line
+            .split(' ')
+            .filter(|word| !word.is_empty())
+            .map(str::to_string)
+            .collect();
         self
     }
 
@@ -216,26 +260,41 @@ impl Test {
     pub fn run(&self) -> Output {
         let mut command = Command::new(reyns_bin());
         command.args(&self.args).current_dir(&self.dir);
-        command.env_remove("LOG_LEVEL").env("REYNS_HOME", &self.home);
+        command
+            .env_remove("LOG_LEVEL")
+            .env("REYNS_HOME", &self.home);
         for (key, value) in &self.env {
             command.env(key, value);
         }
         let log = self.fake.as_ref().map(|fake| fake.join("docker.log"));
         if let (Some(fake), Some(log)) = (&self.fake, &log) {
             let _ = std::fs::remove_file(log);
-            let path = format!("{}:{}", fake_docker_dir().display(), std::env::var("PATH").unwrap_or_default());
+            let path = format!(
+                "{}:{}",
+                fake_docker_dir().display(),
+                std::env::var("PATH").unwrap_or_default()
+            );
             command
                 .env("PATH", path)
                 .env("FAKE_DOCKER_LOG", log)
                 .env("FAKE_DOCKER_DIR", fake)
                 .env("REYNS_PARALLEL", "1");
         }
-        command.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        command.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("start reyns");
         if let Some(input) = &self.stdin {
             use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
         }
         let output = child.wait_with_output().expect("wait for reyns");
         let docker = log
@@ -267,6 +326,8 @@ impl Test {
 pub fn default_home() -> PathBuf {
     match std::env::var_os("REYNS_HOME") {
         Some(home) => PathBuf::from(home),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".reyns"),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".reyns")
+        }
     }
 }

@@ -1,0 +1,587 @@
+//! End to end on the real Docker engine: each test drives the real binary in
+//! a project of its own (`reyns-test-<pid>-<n>`) and checks real effects with
+//! `docker inspect`, files on disk, names that resolve and commands over SSH.
+//! Every project is removed when its test ends, pass or fail.
+
+mod support;
+
+use support::engine::{docker, eventually, Project, Terminal};
+
+const BASE_SERVICE: &str = "FROM reyns/reyns-base\n";
+
+#[test]
+fn demo_quick_start_word_for_word() {
+    let project = Project::new();
+    let here = project.dir.clone();
+    let test = support::Test::in_dir(&here)
+        .real_docker()
+        .env("PROJECT_NAME", &project.name);
+    test.args("install_demo").run().success();
+    let demo = here.join("reyns-demo");
+    let reyns = |line: &str| {
+        support::Test::in_dir(&demo)
+            .real_docker()
+            .env("PROJECT_NAME", &project.name)
+            .env("EXAMPLE_ENV_VAR", "from the test")
+            .args(line)
+    };
+    reyns("build:all").run().success();
+    reyns("run:all").run().success();
+
+    // ps lists exactly the demo's instances, and its JSON matches docker inspect.
+    let ps = reyns("ps").run().success();
+    for instance in [
+        "reyns-dns,instance=one",
+        "demo,instance=one",
+        "demo,instance=two",
+        "demo,instance=three",
+    ] {
+        assert!(
+            ps.stdout.contains(instance),
+            "{instance} missing from ps:\n{}",
+            ps.stdout
+        );
+    }
+    assert_eq!(
+        ps.stdout.lines().count(),
+        5,
+        "header and four instances:\n{}",
+        ps.stdout
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&reyns("ps:format=json").run().success().stdout).unwrap();
+    for row in listed.as_array().unwrap() {
+        let container = row["container"].as_str().unwrap();
+        assert_eq!(
+            docker(&["inspect", "--format", "{{.Id}}", container]),
+            row["id"].as_str().unwrap()
+        );
+        assert_eq!(row["state"], "running");
+    }
+
+    // status shows sshd RUNNING everywhere; getip matches docker inspect.
+    let status = reyns("status").run().success();
+    assert_eq!(
+        status.stdout.matches("sshd").count(),
+        4,
+        "{}",
+        status.stdout
+    );
+    assert!(
+        !status.stdout.contains("FATAL") && status.stdout.contains("RUNNING"),
+        "{}",
+        status.stdout
+    );
+    let ip = reyns("getip:demo,one")
+        .run()
+        .success()
+        .stdout
+        .trim()
+        .to_string();
+    let inspected = docker(&[
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        &project.container("demo", "one"),
+    ]);
+    assert_eq!(ip, inspected);
+
+    // Names resolve through the Reyns DNS.
+    reyns("shell:demo,instance=two,command=ping -c1 demo-one")
+        .run()
+        .success()
+        .stdout_has("1 received");
+    reyns("shell:demo,instance=two,command=host dns.local.zone")
+        .run()
+        .success()
+        .stdout_has("has address");
+    reyns("shell:demo,instance=one,command=exit 3")
+        .run()
+        .code(3);
+    reyns("shell:demo,one,command=echo $EXAMPLE_ENV_VAR")
+        .run()
+        .success()
+        .stdout_has("from the test");
+
+    // ssh with the installation key, without any ssh binary on PATH.
+    let only_docker = support::temp_dir();
+    std::os::unix::fs::symlink(which("docker"), only_docker.join("docker")).unwrap();
+    let no_ssh = only_docker.display().to_string();
+    reyns("ssh:demo,instance=two,command=echo $SERVICE $INSTANCE")
+        .env("PATH", &no_ssh)
+        .run()
+        .success()
+        .stdout_has("demo two\n");
+    reyns("ssh:demo,instance=two,command=exit 7")
+        .env("PATH", &no_ssh)
+        .run()
+        .code(7);
+    let json = reyns("ssh:demo,instance=two,command=ping -c1 demo-one,jsonout=True")
+        .env("PATH", &no_ssh)
+        .run()
+        .success();
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(parsed["exit_code"], 0);
+    assert!(parsed["stdout"].as_str().unwrap().contains("demo-one"));
+    assert!(parsed["stderr"].is_string());
+    reyns("ssh:demo")
+        .run()
+        .code(1)
+        .stderr_has("several instances of `demo`");
+
+    // An interactive SSH session on a pseudo-terminal, terminal settings restored.
+    let mut terminal = Terminal::start(
+        &demo,
+        &[("PROJECT_NAME", &project.name), ("PATH", &no_ssh)],
+        "ssh:demo,instance=two",
+    );
+    let before = terminal.settings();
+    terminal.send("hostname\n");
+    assert!(
+        terminal.expect("demo-two", 30),
+        "no hostname in:\n{}",
+        terminal.seen()
+    );
+    terminal.send("exit\n");
+    assert_eq!(terminal.wait(30), Some(0), "{}", terminal.seen());
+    assert_eq!(
+        terminal.settings(),
+        before,
+        "terminal settings not restored"
+    );
+
+    // Another project's container is not touched by clean:all.
+    let other = Project::new();
+    other.service("keep", BASE_SERVICE, &[]);
+    other.reyns("build:keep").run().success();
+    other.reyns("run:keep,instance=one").run().success();
+
+    reyns("clean:all,force=True").run().success();
+    assert!(
+        project.containers().is_empty(),
+        "containers left: {:?}",
+        project.containers()
+    );
+    let volumes = docker(&["volume", "ls", "-q"]);
+    assert!(
+        !volumes
+            .lines()
+            .any(|v| v.starts_with(&format!("{}-", project.name))),
+        "volumes left:\n{volumes}"
+    );
+    assert_eq!(
+        other.containers().len(),
+        1,
+        "the other project's container was touched"
+    );
+}
+
+fn which(program: &str) -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn base_image_runs_supervisord_sshd_and_env() {
+    let project = Project::new();
+    project.service("svc", BASE_SERVICE, &[]);
+    project.reyns("build:svc").run().success();
+    project
+        .reyns("run:svc,instance=a,extra_args=--env 'ODD=a b \"c\" $(d)'")
+        .run()
+        .success();
+    let container = project.container("svc", "a");
+    let sshd_running = || {
+        docker(&[
+            "exec",
+            &container,
+            "supervisorctl",
+            "-c",
+            "/etc/supervisor/supervisord.conf",
+            "status",
+            "sshd",
+        ])
+        .contains("RUNNING")
+    };
+    assert!(
+        eventually(20, sshd_running),
+        "sshd is not RUNNING under supervisord"
+    );
+    assert_eq!(
+        docker(&["exec", &container, "cat", "/proc/1/comm"]),
+        "supervisord"
+    );
+    let env = docker(&["exec", &container, "cat", "/env.sh"]);
+    assert!(
+        env.contains("SERVICE=\"svc\"") && env.contains("INSTANCE=\"a\""),
+        "{env}"
+    );
+    project
+        .reyns("ssh:svc,command=echo \"$ODD\"")
+        .run()
+        .success()
+        .stdout_has("a b \"c\" $(d)");
+    project
+        .reyns("ssh:svc,command=id -u; sudo -n id -u")
+        .run()
+        .success()
+        .stdout_has("65527\n0\n");
+    // No password login: sshd refuses the password method outright.
+    let sshd = docker(&["exec", &container, "sshd", "-T"]);
+    assert!(
+        sshd.contains("passwordauthentication no") && sshd.contains("permitrootlogin no"),
+        "{sshd}"
+    );
+}
+
+#[test]
+fn prestartup_scripts_run_parents_first_even_after_rebuilding_the_parent() {
+    let project = Project::new();
+    let script = |name: &str| format!("#!/bin/bash\necho \"[ORDER] {name}\"\n");
+    project
+        .service(
+            "parent",
+            "FROM reyns/reyns-base\nCOPY prestartup_parent.sh /prestartup/\n",
+            &[("prestartup_parent.sh", &script("parent"))],
+        )
+        .service(
+            "child",
+            "FROM {project}/parent\nCOPY prestartup_child.sh /prestartup/\n",
+            &[("prestartup_child.sh", &script("child"))],
+        );
+    project.reyns("build:child").run().success();
+    let order = |instance: &str| -> Vec<String> {
+        project
+            .reyns(&format!("run:child,instance={instance}"))
+            .run()
+            .success();
+        let logs = docker(&["logs", &project.container("child", instance)]);
+        logs.lines()
+            .filter(|l| l.starts_with("[INFO] Executing prestartup script"))
+            .map(|l| l.rsplit(' ').next().unwrap().to_string())
+            .collect()
+    };
+    let expected = vec![
+        "prestartup_reyns-common.sh",
+        "prestartup_reyns-base.sh",
+        "prestartup_parent.sh",
+        "prestartup_child.sh",
+    ];
+    assert_eq!(order("first"), expected);
+    // Rebuild only the parent (new layers, newer files), then the child on it.
+    std::fs::write(
+        project.dir.join("services/parent/prestartup_parent.sh"),
+        script("parent v2"),
+    )
+    .unwrap();
+    project.reyns("build:parent,cache=False").run().success();
+    assert_eq!(order("second"), expected, "old child image");
+    project.reyns("build:child").run().success();
+    assert_eq!(order("third"), expected, "child rebuilt on the new parent");
+
+    // A failing script: the failure marker, reyns exits non-zero, the container stops non-zero.
+    project.service(
+        "broken",
+        "FROM reyns/reyns-base\nCOPY prestartup_broken.sh /prestartup/\n",
+        &[(
+            "prestartup_broken.sh",
+            "#!/bin/bash\necho about to fail\nexit 4\n",
+        )],
+    );
+    project.reyns("build:broken").run().success();
+    project
+        .reyns("run:broken,instance=x")
+        .run()
+        .code(1)
+        .stderr_has("[ERROR] Exit code 4 for prestartup_broken.sh");
+    let container = project.container("broken", "x");
+    assert!(eventually(20, || docker(&[
+        "inspect",
+        "--format",
+        "{{.State.Status}}",
+        &container
+    ]) == "exited"));
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.ExitCode}}", &container]),
+        "4"
+    );
+    // safemode skips the service scripts.
+    project
+        .reyns("run:broken,instance=safe,safemode=True")
+        .run()
+        .success();
+}
+
+#[test]
+fn persistent_data_survives_clean_and_run() {
+    let project = Project::new();
+    project.service("db", BASE_SERVICE, &[]);
+    project.reyns("build:db").run().success();
+    project.reyns("run:db,instance=persistent").run().success();
+    project
+        .reyns("shell:db,command=echo kept > /data/file && ls -la /data")
+        .run()
+        .success();
+    project.reyns("clean:db,persistent").run().success();
+    assert!(project.containers().is_empty());
+    let on_host = project
+        .dir
+        .join(format!("data_{}/db-persistent/data/file", project.name));
+    assert_eq!(
+        std::fs::read_to_string(&on_host).unwrap(),
+        "kept\n",
+        "data under DATA_DIR after clean"
+    );
+    project.reyns("run:db,instance=persistent").run().success();
+    project
+        .reyns("shell:db,command=cat /data/file")
+        .run()
+        .success()
+        .stdout_has("kept");
+    project.reyns("clean:all,force=True").run().success();
+    assert!(on_host.exists(), "clean:all deleted persistent data");
+}
+
+#[test]
+fn master_instance_keeps_data_under_data_dir() {
+    let project = Project::new();
+    project.service("demo", BASE_SERVICE, &[]);
+    project.reyns("build:demo").run().success();
+    project
+        .reyns("run:demo,instance=master")
+        .env("SERVICE_IP", "127.0.0.1")
+        .run()
+        .success();
+    let container = project.container("demo", "master");
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"reyns.instance_type\"}}",
+            &container
+        ]),
+        "master"
+    );
+    assert!(project
+        .dir
+        .join(format!("data_{}/demo-master/data", project.name))
+        .is_dir());
+}
+
+#[test]
+fn dashed_names_are_listed_cleaned_and_rerun() {
+    let project = Project::new();
+    project.service("my-db", BASE_SERVICE, &[]);
+    project.reyns("build:my-db").run().success();
+    project.reyns("run:my-db,instance=a-b").run().success();
+    project
+        .reyns("ps")
+        .run()
+        .success()
+        .stdout_has("my-db,instance=a-b");
+    let before = docker(&[
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &project.container("my-db", "a-b"),
+    ]);
+    project.reyns("rerun:my-db,a-b").run().success();
+    let after = docker(&[
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &project.container("my-db", "a-b"),
+    ]);
+    assert!(
+        !after.is_empty() && before != after,
+        "rerun made a new container"
+    );
+    project.reyns("clean:my-db,a-b").run().success();
+    assert!(project.containers().is_empty());
+    project
+        .reyns("clean:my-db,a-b")
+        .run()
+        .code(1)
+        .stderr_has("no instance `a-b` of `my-db`");
+}
+
+#[test]
+fn build_all_follows_from_chains_in_parallel_and_caches() {
+    let project = Project::new();
+    project
+        .service("a", BASE_SERVICE, &[])
+        .service("b", "FROM {project}/a\nRUN echo b > /b\n", &[])
+        .service("c", "FROM {project}/b\nRUN echo c > /c\n", &[])
+        .service("d", "FROM reyns/reyns-base\nRUN echo d > /d\n", &[])
+        .service("e", "FROM reyns/reyns-base\nRUN echo e > /e\n", &[])
+        .service(
+            "f",
+            "FROM reyns/reyns-base\nRUN echo f > /f\n",
+            &[("no_autobuild", "")],
+        );
+    let out = project.reyns("build:all").run().success();
+    let started: Vec<&str> = out.stderr.lines().filter(|l| l.ends_with(" ...")).collect();
+    let position = |name: &str| {
+        started
+            .iter()
+            .position(|l| l.contains(&format!("{}/{name} ", project.name)))
+            .expect(name)
+    };
+    assert!(
+        position("a") < position("b") && position("b") < position("c"),
+        "{started:?}"
+    );
+    let image = |name: &str| {
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{}/{name}", project.name),
+        ])
+    };
+    let first: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|n| image(n)).collect();
+    assert!(first.iter().all(|id| !id.is_empty()));
+    assert!(image("f").is_empty(), "no_autobuild was built by build:all");
+    project.reyns("build:all").run().success();
+    let second: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|n| image(n)).collect();
+    assert_eq!(first, second, "a second build:all changed images");
+    project.reyns("build:f").run().success();
+    assert!(!image("f").is_empty());
+}
+
+#[test]
+fn build_errors_are_clear() {
+    let project = Project::new();
+    project
+        .service("x", "FROM {project}/y\n", &[])
+        .service("y", "FROM {project}/x\n", &[]);
+    project
+        .reyns("build:x")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("cycle: x -> y -> x")
+        .created_nothing();
+    let project = Project::new();
+    project.service("x", "FROM {project}/nosuch\n", &[]);
+    project
+        .reyns("build:x")
+        .run()
+        .code(1)
+        .stderr_has("no service `nosuch`");
+    let project = Project::new();
+    std::fs::create_dir_all(project.dir.join("services/empty")).unwrap();
+    project
+        .reyns("build:empty")
+        .run()
+        .code(1)
+        .stderr_has("has no Dockerfile");
+    project.service(
+        "two",
+        BASE_SERVICE,
+        &[("prestartup_a.sh", ""), ("prestartup_b.sh", "")],
+    );
+    project
+        .reyns("build:two")
+        .run()
+        .code(1)
+        .stderr_has("2 prestartup scripts");
+    project
+        .reyns("build:Bad_Name")
+        .run()
+        .code(2)
+        .stderr_has("has a `_`");
+    project.reyns("build:all").run().code(1);
+    assert!(
+        docker(&["images", "-q", &format!("{}/*", project.name)]).is_empty(),
+        "an image was built"
+    );
+}
+
+#[test]
+fn published_annotated_port_answers_on_the_host() {
+    let project = Project::new();
+    let port = 20000 + (std::process::id() % 20000) as u16;
+    let dockerfile = format!(
+        "# reyns: expose 8080 as {port}\nFROM reyns/reyns-base\nRUN mkdir -p /srv && echo served-by-reyns > /srv/index.html\nCOPY web.conf /etc/supervisor/conf.d/\n"
+    );
+    let program = "[program:web]\ncommand=python3 -m http.server 8080 --bind 0.0.0.0 --directory /srv\nautostart=true\n";
+    project.service("web", &dockerfile, &[("web.conf", program)]);
+    project.reyns("build:web").run().success();
+    project
+        .reyns("run:web,instance=published")
+        .env("PUBLISH_ON_IP", "127.0.0.1")
+        .run()
+        .success();
+    let mut body = String::new();
+    let answered = eventually(30, || {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = stream.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        body.clear();
+        let _ = stream.read_to_string(&mut body);
+        body.contains("served-by-reyns")
+    });
+    assert!(answered, "no answer on 127.0.0.1:{port}: {body}");
+}
+
+#[test]
+fn interactive_safemode_run_gives_a_shell() {
+    let project = Project::new();
+    project.service(
+        "dbg",
+        "FROM reyns/reyns-base\nCOPY prestartup_dbg.sh /prestartup/\n",
+        &[("prestartup_dbg.sh", "#!/bin/bash\nexit 9\n")],
+    );
+    project.reyns("build:dbg").run().success();
+    let mut terminal = Terminal::start(
+        &project.dir,
+        &[("PROJECT_NAME", &project.name)],
+        "run:dbg,instance=one,safemode=True,interactive=True,linked=False",
+    );
+    terminal.send("echo READY$((40+2))\n");
+    assert!(
+        terminal.expect("READY42", 60),
+        "no shell:\n{}",
+        terminal.seen()
+    );
+    terminal.send("exit 5\n");
+    assert_eq!(terminal.wait(30), Some(5), "{}", terminal.seen());
+    assert!(
+        project.containers().is_empty(),
+        "the throw-away container stayed"
+    );
+}
+
+#[test]
+fn bad_input_creates_no_container() {
+    let project = Project::new();
+    project.service("svc", "FROM reyns/reyns-base\n# reyns: exposes 80\n", &[]);
+    project.file(
+        "default.conf",
+        "[{\"service\": \"svc\", \"instance\": \"a\", \"env_vars\": {\"NEEDED\": null}}]",
+    );
+    project.reyns("run:all").run().code(1).clean_error();
+    project.file(
+        "default.conf",
+        "[{\"service\": \"svc\" \"instance\": \"a\"}]",
+    );
+    project
+        .reyns("run:all")
+        .run()
+        .code(1)
+        .stderr_has("default.conf:1:21: expected `,` or `}`");
+    std::fs::remove_file(project.dir.join("default.conf")).unwrap();
+    project
+        .reyns("run:nosuch")
+        .run()
+        .code(1)
+        .stderr_has("unknown service");
+    assert!(project.containers().is_empty(), "a container was created");
+}

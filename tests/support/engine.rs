@@ -1,0 +1,265 @@
+//! Helpers for tests against the real Docker engine: one project name per
+//! test, removed with its containers, volumes and images even when the test
+//! fails; Reyns' images built once; a pseudo-terminal to drive interactive
+//! verbs.
+
+#![allow(dead_code)]
+
+use super::{unique_name, Test};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `docker ARGS` and returns its trimmed stdout (empty on failure).
+pub fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A project on the real engine; everything it made goes when dropped.
+pub struct Project {
+    pub name: String,
+    pub dir: std::path::PathBuf,
+}
+
+impl Project {
+    /// A new project folder with a unique `reyns-test-<pid>-<n>` name.
+    pub fn new() -> Project {
+        ensure_images();
+        let name = unique_name();
+        let dir = super::temp_dir().join(&name);
+        std::fs::create_dir_all(dir.join("services")).expect("project dir");
+        Project { name, dir }
+    }
+
+    /// Adds a service folder with a Dockerfile and more files.
+    pub fn service(&self, service: &str, dockerfile: &str, files: &[(&str, &str)]) -> &Project {
+        let dir = self.dir.join("services").join(service);
+        std::fs::create_dir_all(&dir).expect("service dir");
+        std::fs::write(
+            dir.join("Dockerfile"),
+            dockerfile.replace("{project}", &self.name),
+        )
+        .expect("Dockerfile");
+        for (name, contents) in files {
+            std::fs::write(dir.join(name), contents).expect("service file");
+        }
+        self
+    }
+
+    /// Writes a file at the project root.
+    pub fn file(&self, name: &str, contents: &str) -> &Project {
+        std::fs::write(self.dir.join(name), contents).expect("project file");
+        self
+    }
+
+    /// A reyns invocation in this project, against the real engine.
+    pub fn reyns(&self, line: &str) -> Test {
+        Test::in_dir(&self.dir)
+            .real_docker()
+            .env("PROJECT_NAME", &self.name)
+            .args(line)
+    }
+
+    /// The container name of an instance.
+    pub fn container(&self, service: &str, instance: &str) -> String {
+        format!("{}-{service}-{instance}", self.name)
+    }
+
+    /// The ids of this project's containers, any state.
+    pub fn containers(&self) -> Vec<String> {
+        let filter = format!("label=reyns.project={}", self.name);
+        docker(&["ps", "-aq", "--no-trunc", "--filter", &filter])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let ids = self.containers();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            docker(&args);
+        }
+        let volumes: Vec<String> = docker(&["volume", "ls", "-q"])
+            .lines()
+            .filter(|v| v.starts_with(&format!("{}-", self.name)))
+            .map(str::to_string)
+            .collect();
+        for volume in volumes {
+            docker(&["volume", "rm", "-f", &volume]);
+        }
+        let images = docker(&[
+            "images",
+            "--format",
+            "{{.Repository}}",
+            &format!("{}/*", self.name),
+        ]);
+        for image in images.lines() {
+            docker(&["rmi", "-f", image]);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Builds Reyns' images once per test run (serialised across test processes
+/// by a lock file), with the shared REYNS_HOME's keys.
+pub fn ensure_images() {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let lock_path = super::repo().join("target/reyns-e2e-init.lock");
+        let lock = std::fs::File::create(&lock_path).expect("lock file");
+        // SAFETY: flock on a descriptor we own; released when `lock` drops.
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        let out = Command::new(super::reyns_bin())
+            .arg("init")
+            .env("REYNS_HOME", super::default_home())
+            .output()
+            .expect("run reyns init");
+        assert!(
+            out.status.success(),
+            "reyns init failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// Waits until `check` holds, up to `seconds`.
+pub fn eventually(seconds: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// A program running on a pseudo-terminal, driven like a person would.
+pub struct Terminal {
+    master: std::fs::File,
+    slave: OwnedFd,
+    child: std::process::Child,
+    seen: String,
+}
+
+impl Terminal {
+    /// Starts reyns with `line` in `dir`, on a new pseudo-terminal.
+    pub fn start(dir: &Path, env: &[(&str, &str)], line: &str) -> Terminal {
+        let (mut master_fd, mut slave_fd) = (0, 0);
+        let size = libc::winsize {
+            ws_row: 40,
+            ws_col: 120,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty fills two descriptors we then own.
+        let status = unsafe {
+            libc::openpty(
+                &mut master_fd,
+                &mut slave_fd,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(status, 0, "openpty failed");
+        // SAFETY: the descriptors were just opened and are owned here.
+        let (master, slave) = unsafe {
+            (
+                std::fs::File::from_raw_fd(master_fd),
+                OwnedFd::from_raw_fd(slave_fd),
+            )
+        };
+        let stdio = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup pty"));
+        let mut command = Command::new(super::reyns_bin());
+        command
+            .args(line.split(' '))
+            .current_dir(dir)
+            .env("REYNS_HOME", super::default_home())
+            .env("TERM", "xterm")
+            .stdin(stdio(&slave))
+            .stdout(stdio(&slave))
+            .stderr(stdio(&slave));
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("start reyns on a pty");
+        // SAFETY: O_NONBLOCK on the master we own.
+        unsafe {
+            let flags = libc::fcntl(master.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(master.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+        Terminal {
+            master,
+            slave,
+            child,
+            seen: String::new(),
+        }
+    }
+
+    /// Types text.
+    pub fn send(&mut self, text: &str) {
+        self.master
+            .write_all(text.as_bytes())
+            .expect("type on the pty");
+    }
+
+    /// Reads until `text` shows (true) or `seconds` pass (false).
+    pub fn expect(&mut self, text: &str, seconds: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let mut buffer = [0u8; 4096];
+        while Instant::now() < deadline {
+            if self.seen.contains(text) {
+                return true;
+            }
+            match self.master.read(&mut buffer) {
+                Ok(count) if count > 0 => self
+                    .seen
+                    .push_str(&String::from_utf8_lossy(&buffer[..count])),
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        self.seen.contains(text)
+    }
+
+    /// All output seen so far.
+    pub fn seen(&self) -> &str {
+        &self.seen
+    }
+
+    /// The terminal settings of the pseudo-terminal, to compare before and after.
+    pub fn settings(&self) -> (u32, u32, u32) {
+        // SAFETY: tcgetattr fills a termios for a descriptor we own.
+        let mut attributes: libc::termios = unsafe { std::mem::zeroed() };
+        unsafe { libc::tcgetattr(self.slave.as_raw_fd(), &mut attributes) };
+        (attributes.c_iflag, attributes.c_oflag, attributes.c_lflag)
+    }
+
+    /// Waits for the program to end and returns its exit code.
+    pub fn wait(&mut self, seconds: u64) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let mut buffer = [0u8; 4096];
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            if let Ok(count) = self.master.read(&mut buffer) {
+                self.seen
+                    .push_str(&String::from_utf8_lossy(&buffer[..count]));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        None
+    }
+}
