@@ -585,3 +585,131 @@ fn bad_input_creates_no_container() {
         .stderr_has("unknown service");
     assert!(project.containers().is_empty(), "a container was created");
 }
+
+/// The addresses `name` resolves to on the project's DNS, sorted.
+fn resolve(dns_container: &str, name: &str) -> Vec<String> {
+    let out = docker(&[
+        "exec",
+        dns_container,
+        "dig",
+        "+short",
+        &format!("{name}.local.zone"),
+        "@127.0.0.1",
+    ]);
+    let mut found: Vec<String> = out
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect();
+    found.sort();
+    found
+}
+
+fn address(container: &str) -> String {
+    docker(&[
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        container,
+    ])
+}
+
+#[test]
+fn dns_policies_append_replace_hide_and_removal() {
+    let project = Project::new();
+    project
+        .service("app", BASE_SERVICE, &[])
+        .service("rep", BASE_SERVICE, &[])
+        .service("obs", BASE_SERVICE, &[]);
+    let entry = |service: &str, instance: &str, policy: &str| {
+        format!("{{\"service\": \"{service}\", \"instance\": \"{instance}\", \"links\": [\"reyns-dns-one:dns\"], \"env_vars\": {{\"DNS_UPDATE_POLICY\": \"{policy}\"}}}}")
+    };
+    let conf = format!(
+        "[\n{{\"service\": \"reyns-dns\", \"instance\": \"one\"}},\n{},\n{},\n{},\n{},\n{}\n]\n",
+        entry("app", "a", "APPEND"),
+        entry("app", "b", "APPEND"),
+        entry("app", "c", "APPEND"),
+        entry("rep", "x", "REPLACE"),
+        entry("obs", "h", "HIDE")
+    );
+    project.file("default.conf", &conf);
+    project.reyns("build:all").run().success();
+    project.reyns("run:all").run().success();
+    let dns = project.container("reyns-dns", "one");
+    let addresses = |names: &[&str]| {
+        let mut found: Vec<String> = names
+            .iter()
+            .map(|i| address(&project.container("app", i)))
+            .collect();
+        found.sort();
+        found
+    };
+    assert!(
+        eventually(20, || resolve(&dns, "app") == addresses(&["a", "b", "c"])),
+        "APPEND: {:?}",
+        resolve(&dns, "app")
+    );
+    assert_eq!(
+        resolve(&dns, "app-b"),
+        vec![address(&project.container("app", "b"))]
+    );
+
+    // Scaling down under APPEND: only b's address leaves the service name.
+    project.reyns("clean:app,b").run().success();
+    assert_eq!(resolve(&dns, "app"), addresses(&["a", "c"]));
+    assert!(resolve(&dns, "app-b").is_empty(), "app-b still registered");
+
+    // REPLACE: the newest instance only.
+    assert_eq!(
+        resolve(&dns, "rep"),
+        vec![address(&project.container("rep", "x"))]
+    );
+    project
+        .reyns("run:rep,instance=y")
+        .env("DNS_SERVICE_IP", &address(&dns))
+        .run()
+        .success();
+    assert_eq!(
+        resolve(&dns, "rep"),
+        vec![address(&project.container("rep", "y"))]
+    );
+    project
+        .reyns("run:rep,instance=z")
+        .env("DNS_SERVICE_IP", &address(&dns))
+        .run()
+        .success();
+    assert_eq!(
+        resolve(&dns, "rep"),
+        vec![address(&project.container("rep", "z"))]
+    );
+
+    // HIDE: not registered, but resolves the others through the DNS.
+    assert!(
+        resolve(&dns, "obs-h").is_empty() && resolve(&dns, "obs").is_empty(),
+        "HIDE registered"
+    );
+    project
+        .reyns("shell:obs,h,command=host app-a")
+        .run()
+        .success()
+        .stdout_has("has address");
+
+    // An update signed with another key is refused.
+    let forged = "key \"reyns\" { algorithm hmac-sha256; secret \"bm90IHRoZSByaWdodCBrZXkgYXQgYWxsIDAxMjM0NTY3\"; };";
+    let script = format!(
+        "printf '%s\\n' '{forged}' > /tmp/forged.key && printf 'server {}\\nzone local.zone\\nupdate add evil.local.zone 60 A 10.6.6.6\\nsend\\n' | nsupdate -k /tmp/forged.key",
+        address(&dns)
+    );
+    let forged_run = std::process::Command::new("docker")
+        .args([
+            "exec",
+            &project.container("app", "a"),
+            "bash",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+    assert!(!forged_run.status.success(), "a forged update was taken");
+    assert!(resolve(&dns, "evil").is_empty(), "evil.local.zone exists");
+}

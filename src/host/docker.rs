@@ -44,6 +44,7 @@ pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
 }
 
 /// What a finished command left behind.
+#[derive(Default)]
 pub struct Outcome {
     pub code: i64,
     pub stdout: String,

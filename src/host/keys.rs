@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 const SSH_PRIVATE: &str = "id_ed25519";
 const SSH_PUBLIC: &str = "id_ed25519.pub";
 const TSIG_SECRET: &str = "tsig.secret";
+const TSIG_KEY: &str = "tsig.key";
+/// The name of the TSIG key, as bind and nsupdate know it.
+pub const TSIG_NAME: &str = "reyns";
 
 /// Where the keys live.
 pub fn dir() -> PathBuf {
@@ -85,6 +88,17 @@ pub fn ensure() -> Result<PathBuf, String> {
         write_private(&tsig, format!("{}\n", base64(&secret)).as_bytes())
             .map_err(|err| format!("cannot write `{}`: {err}", tsig.display()))?;
     }
+    let key_file = dir.join(TSIG_KEY);
+    if !key_file.exists() {
+        let secret = std::fs::read_to_string(&tsig)
+            .map_err(|err| format!("cannot read `{}`: {err}", tsig.display()))?;
+        let text = format!(
+            "key \"{TSIG_NAME}\" {{\n    algorithm hmac-sha256;\n    secret \"{}\";\n}};\n",
+            secret.trim()
+        );
+        write_private(&key_file, text.as_bytes())
+            .map_err(|err| format!("cannot write `{}`: {err}", key_file.display()))?;
+    }
     Ok(dir)
 }
 
@@ -95,7 +109,7 @@ fn shown(path: PathBuf) -> String {
 #[export_module]
 pub mod api {
     /// Makes the installation's keys if missing and returns their paths:
-    /// `#{dir, ssh_private, ssh_public, tsig_secret}`. Never returns key material.
+    /// `#{dir, ssh_private, ssh_public, tsig_secret, tsig_key}` (`tsig_key` in bind's format, for nsupdate -k). Never returns key material.
     ///
     /// ```rhai
     /// let keys = keys::ensure();
@@ -108,6 +122,7 @@ pub mod api {
         map.insert("ssh_private".into(), shown(dir.join(SSH_PRIVATE)).into());
         map.insert("ssh_public".into(), shown(dir.join(SSH_PUBLIC)).into());
         map.insert("tsig_secret".into(), shown(dir.join(TSIG_SECRET)).into());
+        map.insert("tsig_key".into(), shown(dir.join(TSIG_KEY)).into());
         Ok(map)
     }
 

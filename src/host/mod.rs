@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod conf;
+pub mod dns;
 pub mod docker;
 pub mod dockerfile;
 pub mod env;
@@ -25,6 +26,7 @@ pub fn register(engine: &mut Engine) {
     let modules = [
         ("assets", rhai::exported_module!(assets::api)),
         ("conf", rhai::exported_module!(conf::api)),
+        ("dns", rhai::exported_module!(dns::api)),
         ("docker", rhai::exported_module!(docker::api)),
         ("dockerfile", rhai::exported_module!(dockerfile::api)),
         ("env", rhai::exported_module!(env::api)),

@@ -1,0 +1,88 @@
+//! Dynamic DNS updates with `nsupdate`, the update script always on standard
+//! input: the host's `nsupdate` when there is one, else the one inside Reyns'
+//! images (`docker exec` into an instance, or a throw-away `reyns/reyns-base`
+//! container), so a host with only the docker CLI works.
+
+use super::docker::{self, Outcome};
+use super::{fail, HostResult};
+use rhai::plugin::*;
+use rhai::Map;
+
+/// Where the TSIG key is inside Reyns' images.
+const KEY_IN_IMAGES: &str = "/etc/reyns/tsig.key";
+
+/// Sends an update script; returns what nsupdate said.
+fn send(script: &str, container: Option<&str>) -> HostResult<Outcome> {
+    if let Ok(program) = which::which("nsupdate") {
+        let keys = super::keys::ensure().or_else(fail)?;
+        let key = keys.join("tsig.key");
+        super::term::log(
+            super::term::Level::Debug,
+            &format!("$ {} -k {} <<< update", program.display(), key.display()),
+        );
+        if docker::planning() {
+            println!(
+                "{} -k {} <<'EOF'\n{script}EOF",
+                program.display(),
+                key.display()
+            );
+            return Ok(Outcome::default());
+        }
+        let output = duct::cmd(
+            program,
+            ["-t", "5", "-k"]
+                .iter()
+                .map(|a| a.to_string())
+                .chain([key.display().to_string()]),
+        )
+        .stdin_bytes(script.as_bytes().to_vec())
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .or_else(|err| fail(format!("cannot run nsupdate: {err}")))?;
+        return Ok(Outcome {
+            code: docker::exit_code(&output.status),
+            stdout: String::from_utf8_lossy(&output.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+        });
+    }
+    let mut argv: Vec<String> = match container {
+        Some(name) => vec!["exec".into(), "--interactive".into(), name.into()],
+        None => vec![
+            "run".into(),
+            "--rm".into(),
+            "--interactive".into(),
+            "reyns/reyns-base".into(),
+        ],
+    };
+    argv.extend(["nsupdate", "-t", "5", "-k", KEY_IN_IMAGES].map(String::from));
+    if docker::planning() {
+        println!("{} <<'EOF'\n{script}EOF", docker::shown(&argv));
+        return Ok(Outcome::default());
+    }
+    docker::outcome(&argv, Some(script))
+}
+
+#[export_module]
+pub mod api {
+    /// Sends an nsupdate script (`server ...`, `update ...`, `send`) signed with
+    /// the installation's TSIG key, through the host's nsupdate or, without
+    /// one, through `container` (`docker exec`) or a throw-away container when
+    /// `container` is `()`. Returns `#{ok, exit_code, stdout, stderr}`.
+    ///
+    /// ```rhai
+    /// let result = dns::update("server 172.17.0.2\nupdate delete demo-one.local.zone A\nsend\n", ());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn update(script: &str, container: Dynamic) -> Result<Map, Box<EvalAltResult>> {
+        let container = container.into_string().ok();
+        let outcome = send(script, container.as_deref())?;
+        let mut map = Map::new();
+        map.insert("ok".into(), (outcome.code == 0).into());
+        map.insert("exit_code".into(), outcome.code.into());
+        map.insert("stdout".into(), outcome.stdout.into());
+        map.insert("stderr".into(), outcome.stderr.into());
+        Ok(map)
+    }
+}
