@@ -12,6 +12,7 @@ pub mod dockerfile;
 pub mod env;
 pub mod fs;
 pub mod keys;
+pub mod logs;
 pub mod net;
 pub mod project;
 pub mod ssh;
@@ -32,6 +33,7 @@ pub fn register(engine: &mut Engine) {
         ("env", rhai::exported_module!(env::api)),
         ("fs", rhai::exported_module!(fs::api)),
         ("keys", rhai::exported_module!(keys::api)),
+        ("logs", rhai::exported_module!(logs::api)),
         ("net", rhai::exported_module!(net::api)),
         ("project", rhai::exported_module!(project::api)),
         ("ssh", rhai::exported_module!(ssh::api)),
