@@ -105,5 +105,13 @@ fn execute(args: Vec<OsString>) -> Result<i32, engine::Failure> {
     let engine = engine::engine(&project_dir);
     let verb = engine::load(&engine, &project_dir, &invocation.verb)?;
     let args = verb.arguments(&invocation)?;
-    verb.run(&engine, args)
+    let code = verb.run(&engine, args);
+    if host::interrupted() {
+        return Err(engine::Failure {
+            message: "interrupted: what was running finished, nothing new was started; run the verb again to complete it".into(),
+            location: None,
+            code: 130,
+        });
+    }
+    code
 }

@@ -229,6 +229,9 @@ fn base_image_runs_supervisord_sshd_and_env() {
         .run()
         .success()
         .stdout_has("65527\n0\n");
+    // No private key in the images: host keys are made per container.
+    let private = docker(&["run", "--rm", "--entrypoint", "sh", "reyns/reyns-dns", "-c", "grep -rlI -e 'BEGIN [A-Z ]*PRIVATE KEY' / --exclude-dir=proc --exclude-dir=sys 2>/dev/null || true"]);
+    assert!(private.is_empty(), "private keys in the image: {private}");
     // No password login: sshd refuses the password method outright.
     let sshd = docker(&["exec", &container, "sshd", "-T"]);
     assert!(
@@ -712,4 +715,41 @@ fn dns_policies_append_replace_hide_and_removal() {
         .unwrap();
     assert!(!forged_run.status.success(), "a forged update was taken");
     assert!(resolve(&dns, "evil").is_empty(), "evil.local.zone exists");
+}
+
+#[test]
+fn images_with_another_installations_key_refuse_this_one() {
+    // A second installation: its own REYNS_HOME, hence its own keys.
+    let other_home = support::temp_dir().join("other-home");
+    let made = std::process::Command::new(support::reyns_bin())
+        .arg("init:plan=True")
+        .env("REYNS_HOME", &other_home)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let other_public = std::fs::read_to_string(other_home.join("keys/id_ed25519.pub")).unwrap();
+    assert_ne!(
+        other_public,
+        std::fs::read_to_string(support::default_home().join("keys/id_ed25519.pub")).unwrap()
+    );
+    // A service whose image carries only the other installation's public key.
+    let project = Project::new();
+    project.service(
+        "svc",
+        "FROM reyns/reyns-base\nCOPY other.pub /home/reyns/.ssh/authorized_keys\n",
+        &[("other.pub", &other_public)],
+    );
+    project.reyns("build:svc").run().success();
+    project.reyns("run:svc,instance=a").run().success();
+    project
+        .reyns("ssh:svc,command=true,wait=5")
+        .run()
+        .code(1)
+        .stderr_has("refused");
+    project
+        .reyns("ssh:svc,command=echo welcome")
+        .env("REYNS_HOME", &other_home.display().to_string())
+        .run()
+        .success()
+        .stdout_has("welcome");
 }

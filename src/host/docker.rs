@@ -38,7 +38,21 @@ pub fn shown(argv: &[String]) -> String {
 }
 
 /// Builds the duct expression for `docker ARGV`, logging it at DEBUG.
+/// The command runs in a process group of its own, so that Ctrl-C on the
+/// terminal reaches reyns only: reyns lets running commands finish (no
+/// half-created container) and starts no new ones.
 pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
+    term::log(Level::Debug, &format!("$ {}", shown(argv)));
+    Ok(duct::cmd(program()?, argv).before_spawn(|child| {
+        use std::os::unix::process::CommandExt;
+        child.process_group(0);
+        Ok(())
+    }))
+}
+
+/// Like [`command`], but in reyns' own process group, for commands that own
+/// the terminal (`run -it`, `exec -it`) and must get its signals.
+fn terminal_command(argv: &[String]) -> HostResult<duct::Expression> {
     term::log(Level::Debug, &format!("$ {}", shown(argv)));
     Ok(duct::cmd(program()?, argv))
 }
@@ -122,6 +136,21 @@ pub fn tail(text: &str) -> String {
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }
 
+/// A command line for error messages: long arguments (templates) cut short.
+fn shown_short(argv: &[String]) -> String {
+    let cut: Vec<String> = argv
+        .iter()
+        .map(|arg| {
+            if arg.chars().count() > 60 {
+                arg.chars().take(40).collect::<String>() + "..."
+            } else {
+                arg.clone()
+            }
+        })
+        .collect();
+    shown(&cut)
+}
+
 /// The error for a command that exited non-zero.
 fn failed(argv: &[String], outcome: &Outcome) -> Box<EvalAltResult> {
     let detail = tail(if outcome.stderr.trim().is_empty() {
@@ -129,9 +158,18 @@ fn failed(argv: &[String], outcome: &Outcome) -> Box<EvalAltResult> {
     } else {
         &outcome.stderr
     });
+    if detail.contains("Cannot connect to the Docker daemon")
+        || detail.contains("Is the docker daemon running")
+    {
+        let message = format!(
+            "the Docker engine is not reachable (`{}`): start it, or check DOCKER_HOST",
+            detail.lines().last().unwrap_or_default().trim()
+        );
+        return Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE));
+    }
     let message = format!(
         "`{}` failed with exit code {}{}{}",
-        shown(argv),
+        shown_short(argv),
         outcome.code,
         if detail.is_empty() { "" } else { ":\n" },
         detail
@@ -163,10 +201,11 @@ fn planned(argv: &[String]) -> bool {
 
 /// Runs `docker ARGV` with the terminal handed over (or stdout/stderr only).
 fn inherited(argv: &[String], with_stdin: bool) -> Result<i64, Box<EvalAltResult>> {
-    let mut expression = command(argv)?.unchecked();
-    if !with_stdin {
-        expression = expression.stdin_null();
-    }
+    let expression = if with_stdin {
+        terminal_command(argv)?.unchecked()
+    } else {
+        command(argv)?.unchecked().stdin_null()
+    };
     let output = expression
         .run()
         .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
@@ -247,7 +286,13 @@ impl Readiness {
         let deadline = Instant::now() + self.timeout;
         let mut output = String::new();
         let verdict = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
+            if super::interrupted() {
+                output.push_str("(interrupted while waiting for it to be ready)\n");
+                break false;
+            }
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(200));
             match lines_rx.recv_timeout(left) {
                 Ok(line) => {
                     output.push_str(&line);
@@ -259,6 +304,7 @@ impl Readiness {
                         break true;
                     }
                 }
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     output.push_str(&format!(
                         "(no readiness marker after {} s)\n",

@@ -2,8 +2,87 @@
 //! original Reyns (`PROJECT_NAME`, `PROJECT_DIR`, `SERVICES_IMAGES_DIR`,
 //! `DATA_DIR`) and the installation folder `$REYNS_HOME`.
 
+use super::fail;
 use rhai::plugin::*;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The project lock this process holds, kept open until it exits.
+static HELD_LOCK: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// Takes the project's lock (`$REYNS_HOME/locks/<name>.lock`), waiting up to
+/// `timeout`; a second call in the same process is a no-op.
+pub fn lock(timeout: Duration) -> Result<(), String> {
+    let mut held = HELD_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if held.is_some() {
+        return Ok(());
+    }
+    let dir = reyns_home().join("locks");
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| format!("cannot create `{}`: {err}", dir.display()))?;
+    let path = dir.join(format!("{}.lock", name()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|err| format!("cannot open `{}`: {err}", path.display()))?;
+    let deadline = Instant::now() + timeout;
+    let mut told = false;
+    loop {
+        // SAFETY: a non-blocking flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            let _ = file.set_len(0);
+            let _ =
+                std::io::Write::write_all(&mut &file, std::process::id().to_string().as_bytes());
+            *held = Some(file);
+            return Ok(());
+        }
+        if Instant::now() >= deadline || super::interrupted() {
+            let owner = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(format!(
+                "another reyns (pid {}) is changing project `{}`: gave up waiting after {} s",
+                owner.trim(),
+                name(),
+                timeout.as_secs()
+            ));
+        }
+        if !told {
+            super::term::log(
+                super::term::Level::Info,
+                &format!(
+                    "waiting for another reyns working on project `{}` ...",
+                    name()
+                ),
+            );
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Why a project name is unusable in container names and image tags.
+pub fn name_problem(name: &str) -> Option<String> {
+    let fine = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    (!fine).then(|| {
+        format!(
+            "project name `{name}` cannot name containers and images: use lower-case letters, digits, `-`, `_` and `.` (set PROJECT_NAME, or rename the folder)"
+        )
+    })
+}
 
 /// The project folder: `$PROJECT_DIR`, else the current folder.
 pub fn dir() -> PathBuf {
@@ -49,6 +128,35 @@ pub mod api {
     /// ```
     pub fn name() -> String {
         super::name()
+    }
+
+    /// Fails, naming the problem, when the project name cannot be used in
+    /// container names and image tags.
+    ///
+    /// ```rhai
+    /// project::check_name();
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn check_name() -> Result<(), Box<EvalAltResult>> {
+        match super::name_problem(&super::name()) {
+            Some(problem) => fail(problem),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes the project's lock so that two reyns never change one project at
+    /// once; waits up to `timeout` seconds for another one to finish, then
+    /// fails naming it. Held until reyns exits.
+    ///
+    /// ```rhai
+    /// project::lock(60);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn lock(timeout: i64) -> Result<(), Box<EvalAltResult>> {
+        if super::super::docker::planning() {
+            return Ok(());
+        }
+        super::lock(Duration::from_secs(timeout.max(0) as u64)).or_else(fail)
     }
 
     /// The project folder (`$PROJECT_DIR`, else the current folder).

@@ -19,6 +19,15 @@ fn script_types(definitions: &str) -> String {
         .replace("-> Array;", "-> array;")
 }
 
+/// A verb's failure as this script's error: usage errors stay usage errors.
+fn reraise<T>(failure: engine::Failure) -> Result<T, Box<EvalAltResult>> {
+    if failure.code == 2 {
+        super::usage(failure.message)
+    } else {
+        fail(failure.message)
+    }
+}
+
 #[export_module]
 pub mod api {
     /// Every verb, sorted: `#{name, summary, project, overrides}`.
@@ -52,8 +61,7 @@ pub mod api {
     pub fn describe(name: &str) -> Result<Map, Box<EvalAltResult>> {
         let project_dir = super::super::project::dir();
         let engine = engine::engine(&project_dir);
-        let verb =
-            engine::load(&engine, &project_dir, name).or_else(|failure| fail(failure.message))?;
+        let verb = engine::load(&engine, &project_dir, name).or_else(reraise)?;
         let options: Array = verb
             .options
             .iter()
@@ -102,11 +110,7 @@ pub mod api {
             let args = verb.arguments(&invocation)?;
             verb.run(&engine, args)
         });
-        match outcome {
-            Ok(code) => Ok(i64::from(code)),
-            Err(failure) if failure.code == 2 => super::super::usage(failure.message),
-            Err(failure) => fail(failure.message),
-        }
+        outcome.map(i64::from).or_else(reraise)
     }
 
     /// The host API as Rhai definitions, with each function's documentation.

@@ -258,7 +258,13 @@ impl Test {
 
     /// Runs reyns and collects its output.
     pub fn run(&self) -> Output {
+        self.run_with_path(&std::env::var("PATH").unwrap_or_default())
+    }
+
+    /// Runs reyns with `path` as PATH (after the fake docker's folder, if faked).
+    pub fn run_with_path(&self, path: &str) -> Output {
         let mut command = Command::new(reyns_bin());
+        command.env("PATH", path);
         command.args(&self.args).current_dir(&self.dir);
         command
             .env_remove("LOG_LEVEL")
@@ -269,13 +275,8 @@ impl Test {
         let log = self.fake.as_ref().map(|fake| fake.join("docker.log"));
         if let (Some(fake), Some(log)) = (&self.fake, &log) {
             let _ = std::fs::remove_file(log);
-            let path = format!(
-                "{}:{}",
-                fake_docker_dir().display(),
-                std::env::var("PATH").unwrap_or_default()
-            );
             command
-                .env("PATH", path)
+                .env("PATH", format!("{}:{path}", fake_docker_dir().display()))
                 .env("FAKE_DOCKER_LOG", log)
                 .env("FAKE_DOCKER_DIR", fake)
                 .env("REYNS_PARALLEL", "1");

@@ -1,0 +1,255 @@
+//! Bad input of every kind: a corpus of broken and adversarial confs
+//! (`tests/corpus/confs`), bad command lines and names, broken Dockerfile
+//! annotations, path tricks. Every case must give one clear `reyns: error:`,
+//! a non-zero exit, no panic, and no docker command that creates anything.
+
+mod support;
+
+use support::Test;
+
+/// Runs `line` in a copy of the demo with `conf` as `broken.conf`.
+fn with_conf(conf: &[u8], line: &str) -> support::Output {
+    let test = Test::demo().args(line).env("EXAMPLE_ENV_VAR", "x");
+    std::fs::write(test.dir.join("broken.conf"), conf).unwrap();
+    test.run()
+}
+
+#[test]
+fn every_corpus_conf_fails_cleanly() {
+    let corpus = support::repo().join("tests/corpus/confs");
+    let mut names: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 30, "the corpus shrank");
+    for path in names {
+        let conf = std::fs::read(&path).unwrap();
+        for line in ["run:all,conf=broken", "run:all,conf=broken,plan=True"] {
+            let out = with_conf(&conf, line);
+            let first_line = out.stderr.lines().next().unwrap_or_default().to_string();
+            let case = format!("{} with {line}: {first_line}", path.display());
+            assert!(out.code == 1 || out.code == 2, "{case}: exit {}", out.code);
+            out.clean_error().created_nothing();
+            assert_eq!(first_line.len(), first_line.trim().len(), "{case}");
+            assert!(first_line.len() < 400, "{case}: not one short line");
+        }
+    }
+}
+
+#[test]
+fn conf_errors_name_the_file() {
+    with_conf(
+        b"[\n{\"service\": \"demo\",\n  \"bogus\": 1}]",
+        "run:all,conf=broken",
+    )
+    .clean_error()
+    .stderr_has("broken.conf:3:3: unknown key `bogus`");
+    with_conf(b"[{\"service\": \"d\xffemo\"}]", "run:all,conf=broken")
+        .clean_error()
+        .stderr_has("broken.conf:1: not valid UTF-8");
+}
+
+#[test]
+fn huge_and_deep_confs_are_refused() {
+    let huge = format!("[{}]", "{\"service\": \"demo\"},".repeat(300_000));
+    with_conf(huge.as_bytes(), "run:all,conf=broken")
+        .clean_error()
+        .stderr_has("limited to")
+        .created_nothing();
+    let deep = format!(
+        "[{{\"service\": \"demo\", \"env_vars\": {{\"A\": {}1{}}}}}]",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    with_conf(deep.as_bytes(), "run:all,conf=broken")
+        .clean_error()
+        .stderr_has("nested deeper")
+        .created_nothing();
+}
+
+#[test]
+fn bad_command_lines() {
+    for line in [
+        "run:demo,instance=a,b",
+        "run:demo,,x",
+        "run:=x",
+        "run:demo,instance=a,instance=b",
+        "run:demo,demo2,demo3",
+        "ps:format=yaml",
+        "build",
+        "run",
+        "clean:all,force=maybe",
+        "run:demo,timeout=soon",
+        "ssh:demo,capture=1,jsonout=2",
+        "no/such:verb",
+    ] {
+        let out = Test::demo().args(line).run();
+        assert!(out.code == 2 || out.code == 1, "`{line}` exit {}", out.code);
+        out.clean_error().created_nothing();
+    }
+}
+
+#[test]
+fn bad_names_are_refused_before_anything() {
+    let long = "a".repeat(300);
+    for name in [
+        "my_db",
+        "a/b",
+        "..",
+        "../etc",
+        "UPPER",
+        "has space",
+        long.as_str(),
+        "-dash",
+        "dash-",
+        "all",
+        "reallyall",
+    ] {
+        for line in [
+            format!("run:{name}"),
+            format!("run:demo,instance={name}"),
+            format!("build:{name}"),
+        ] {
+            if line == "build:all" || line == "run:all" {
+                continue;
+            }
+            let out = Test::demo().args(&line).env("EXAMPLE_ENV_VAR", "x").run();
+            assert_ne!(out.code, 0, "`{line}` was accepted");
+            out.clean_error().created_nothing();
+        }
+    }
+}
+
+#[test]
+fn path_tricks_are_refused() {
+    let test = Test::demo();
+    let outside = test.dir.parent().unwrap().join("outside.conf");
+    std::fs::write(&outside, "[{\"service\": \"demo\", \"instance\": \"x\"}]").unwrap();
+    test.args("run:all,conf=../outside")
+        .run()
+        .code(2)
+        .clean_error()
+        .stderr_has("must be the name of a .conf file");
+    Test::demo()
+        .args("run:all,conf=/etc/passwd")
+        .run()
+        .code(2)
+        .clean_error();
+    Test::demo()
+        .args("help:../../etc/passwd")
+        .run()
+        .code(2)
+        .clean_error();
+    let out = Test::demo()
+        .env("PROJECT_NAME", "../evil")
+        .args("run:demo,instance=x")
+        .run();
+    out.clean_error()
+        .stderr_has("project name `../evil`")
+        .created_nothing();
+}
+
+#[test]
+fn broken_annotations_are_refused() {
+    for annotation in [
+        "# reyns: expose",
+        "# reyns: expose 0",
+        "# reyns: expose 70000",
+        "# reyns: expose 80/icmp",
+        "# reyns: expose 80 to 90",
+        "# reyns: privileged please",
+        "# reyns: publish 80",
+    ] {
+        let test = Test::demo().args("run:demo,instance=x,publish_ports=True");
+        std::fs::write(
+            test.dir.join("services/demo/Dockerfile"),
+            format!("FROM reyns/reyns-base\n{annotation}\n"),
+        )
+        .unwrap();
+        test.run()
+            .code(1)
+            .clean_error()
+            .stderr_has("Dockerfile:2:")
+            .created_nothing();
+    }
+}
+
+#[test]
+fn odd_env_values_reach_docker_as_one_argument() {
+    let value = "line one\nline 'two' \"three\" $(id) `id` ; rm -rf / && echo";
+    let out = Test::demo()
+        .args("run:demo,instance=x")
+        .env("SERVICE_IP", value)
+        .run()
+        .success();
+    let expected = shell_words::quote(&format!("SERVICE_IP={value}")).to_string();
+    assert!(
+        out.docker.contains(&format!("--env {expected}")),
+        "{}",
+        out.docker
+    );
+}
+
+#[test]
+fn docker_missing_from_path_says_so() {
+    let empty = support::temp_dir();
+    let out = Test::demo()
+        .real_docker()
+        .args("ps")
+        .run_with_path(&empty.display().to_string());
+    out.code(1)
+        .clean_error()
+        .stderr_has("`docker` was not found on PATH");
+}
+
+#[test]
+fn unreachable_engine_is_one_clear_message() {
+    let out = Test::demo()
+        .real_docker()
+        .args("ps")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .run();
+    out.code(1)
+        .clean_error()
+        .stderr_has("the Docker engine is not reachable");
+}
+
+#[test]
+fn no_private_key_in_the_repository() {
+    let marker = ["PRIVATE", "KEY-----"].join(" ");
+    let listing = std::process::Command::new("git")
+        .args(["ls-files"])
+        .current_dir(support::repo())
+        .output()
+        .unwrap();
+    for file in String::from_utf8_lossy(&listing.stdout).lines() {
+        let Ok(text) = std::fs::read_to_string(support::repo().join(file)) else {
+            continue;
+        };
+        assert!(!text.contains(&marker), "{file} holds a private key");
+    }
+}
+
+#[test]
+fn debug_logging_prints_no_key_material() {
+    let test = Test::new().args("init:plan=True").env("LOG_LEVEL", "DEBUG");
+    let out = test.run().success();
+    let secret = std::fs::read_to_string(test.home.join("keys/tsig.secret")).unwrap();
+    let private = std::fs::read_to_string(test.home.join("keys/id_ed25519")).unwrap();
+    let body: String = private.lines().nth(1).unwrap().to_string();
+    for shown in [&out.stdout, &out.stderr] {
+        assert!(
+            !shown.contains(secret.trim()) && !shown.contains(&body),
+            "key material printed"
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    for name in ["id_ed25519", "tsig.secret", "tsig.key"] {
+        let mode = std::fs::metadata(test.home.join("keys").join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} is not 0600");
+    }
+}
