@@ -246,3 +246,36 @@ mod tests {
         assert_eq!(Value::parse("False").to_string(), "False");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_line_parses_or_fails_without_panic(line in ".{0,200}") {
+            let _ = parse(&[line]);
+        }
+
+        #[test]
+        fn options_round_trip(
+            verb in "[a-z_]{1,10}",
+            service in "[a-z][a-z0-9-]{0,20}",
+            key in "[a-z_]{1,12}",
+            value in "[A-Za-z0-9 ./-]{1,20}",
+        ) {
+            let line = format!("{verb}:{service},{key}={value}");
+            let parsed = parse(&[line]).unwrap();
+            prop_assert_eq!(parsed.verb, verb);
+            prop_assert_eq!(parsed.positionals[0].to_string(), service);
+            let expected = if key == value { Value::Bool(true) } else { Value::parse(&value) };
+            prop_assert_eq!(&parsed.options[0].1, &expected);
+        }
+
+        #[test]
+        fn integers_are_typed(number in any::<i64>()) {
+            prop_assert_eq!(Value::parse(&number.to_string()), Value::Int(number));
+        }
+    }
+}

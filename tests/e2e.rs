@@ -753,3 +753,25 @@ fn images_with_another_installations_key_refuse_this_one() {
         .success()
         .stdout_has("welcome");
 }
+
+#[test]
+fn interrupted_run_all_leaves_nothing_half_made_and_completes_when_repeated() {
+    let project = Project::new();
+    project.service("svc", BASE_SERVICE, &[]);
+    let entries: Vec<String> = (1..=4).map(|n| format!("{{\"service\": \"svc\", \"instance\": \"i{n}\"}}")).collect();
+    project.file("default.conf", &format!("[{}]", entries.join(",")));
+    project.reyns("build:svc").run().success();
+    let child = project.reyns("run:all").env("REYNS_PARALLEL", "1").spawn();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let filter = format!("label=reyns.project={}", project.name);
+    let created = docker(&["ps", "-a", "--filter", &filter, "--filter", "status=created", "-q"]);
+    assert!(created.is_empty(), "half-made containers: {created}");
+    assert!(project.containers().len() < 4, "nothing was interrupted");
+    project.reyns("run:all").run().success();
+    let running = docker(&["ps", "--filter", &filter, "-q"]);
+    assert_eq!(running.lines().count(), 4);
+}

@@ -8,7 +8,8 @@
 //! - `inspect ...` prints `/NAME 172.17.0.9` for each name;
 //! - `logs ...` prints the entrypoint's success marker (or `logs.txt`);
 //! - `volume ls` prints `volumes.txt`; `run` prints a fake container id;
-//! - anything else succeeds silently. `fail-on` holds argv prefixes that fail.
+//! - anything else succeeds silently. `fail-on` holds argv prefixes that fail;
+//!   `run-delay-ms` makes every `run` take that long.
 
 use std::io::Write;
 
@@ -70,7 +71,12 @@ fn main() {
             fixture("logs.txt").unwrap_or_else(|| "[INFO] Executing Docker entrypoint command: supervisord\n".into())
         ),
         ["volume", "ls", ..] => print!("{}", fixture("volumes.txt").unwrap_or_default()),
-        ["run", ..] => println!("0123456789abcdef"),
+        ["run", ..] => {
+            if let Some(delay) = fixture("run-delay-ms").and_then(|d| d.trim().parse().ok()) {
+                std::thread::sleep(std::time::Duration::from_millis(delay));
+            }
+            println!("0123456789abcdef");
+        }
         ["pull", ..] => {
             eprintln!("fake docker: no registry");
             std::process::exit(1);

@@ -256,6 +256,31 @@ impl Test {
         self
     }
 
+    /// Starts reyns without waiting for it (stdout and stderr piped).
+    pub fn spawn(&self) -> std::process::Child {
+        let mut command = Command::new(reyns_bin());
+        command.args(&self.args).current_dir(&self.dir).env_remove("LOG_LEVEL").env("REYNS_HOME", &self.home);
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        if let Some(fake) = &self.fake {
+            let path = std::env::var("PATH").unwrap_or_default();
+            command
+                .env("PATH", format!("{}:{path}", fake_docker_dir().display()))
+                .env("FAKE_DOCKER_LOG", fake.join("docker.log"))
+                .env("FAKE_DOCKER_DIR", fake)
+                .env("REYNS_PARALLEL", "1");
+        }
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.spawn().expect("start reyns")
+    }
+
+    /// The docker commands the fake docker has seen so far.
+    pub fn docker_log(&self) -> String {
+        let log = self.fake.as_ref().expect("a fake docker test").join("docker.log");
+        self.normalise(&std::fs::read_to_string(log).unwrap_or_default())
+    }
+
     /// Runs reyns and collects its output.
     pub fn run(&self) -> Output {
         self.run_with_path(&std::env::var("PATH").unwrap_or_default())
