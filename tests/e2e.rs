@@ -775,3 +775,27 @@ fn interrupted_run_all_leaves_nothing_half_made_and_completes_when_repeated() {
     let running = docker(&["ps", "--filter", &filter, "-q"]);
     assert_eq!(running.lines().count(), 4);
 }
+
+/// The demo's multi-node conf on one host, as the original guide describes:
+/// the master's DNS published on the Docker bridge's address (this host's own
+/// interface `docker0`, made by the engine; no traffic leaves the machine).
+#[test]
+fn multinode_demo_on_one_host() {
+    let project = Project::new();
+    support::copy_tree(&support::repo().join("demo"), &project.dir);
+    let conf = std::fs::read_to_string(project.dir.join("default-multinode.conf")).unwrap();
+    std::fs::write(project.dir.join("default-multinode.conf"), conf.replace("from_eth0", "from_docker0")).unwrap();
+    let bridge = docker(&["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    project.reyns("build:all").run().success();
+    project.reyns("run:group=master,conf=default-multinode").run().success();
+    project.reyns(&format!("doctor:conf=default-multinode,dns={bridge}")).run().success().stdout_has("answers on tcp/53");
+    // The nodes are asked for DNS_SERVICE_IP: without a terminal it must come from the environment.
+    project.reyns("run:group=node1,conf=default-multinode").run().code(1).stderr_has("DNS_SERVICE_IP");
+    project.reyns("run:group=node1,conf=default-multinode").env("DNS_SERVICE_IP", &bridge).run().success();
+    project.reyns("run:group=node2,conf=default-multinode").env("DNS_SERVICE_IP", &bridge).run().success();
+    project.reyns("ssh:demo,onenode2,command=ping -c1 demo-onenode1").run().success().stdout_has("1 received");
+    project.reyns("ssh:demo,onenode2,command=host demo-main").run().success().stdout_has(&bridge);
+    project.reyns("clean:group=node2,conf=default-multinode,force=True").run().success();
+    let left = project.containers().len();
+    assert_eq!(left, 4, "clean:group=node2 removes its two instances only");
+}
