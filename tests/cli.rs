@@ -583,17 +583,28 @@ fn golden_init_plan() {
 
 #[test]
 fn a_second_reyns_on_the_same_project_waits_for_the_first() {
-    let first = Test::demo().args("run:demo,instance=a").docker_answer("run-delay-ms", "1500");
+    let first = Test::demo()
+        .args("run:demo,instance=a")
+        .docker_answer("run-delay-ms", "1500");
     let second = Test::in_dir(&first.dir).args("run:demo,instance=b");
     let second = second.env("REYNS_HOME", &first.home.display().to_string());
     let running = first.spawn();
     std::thread::sleep(std::time::Duration::from_millis(400));
     let waited = second.spawn().wait_with_output().unwrap();
     let first_out = running.wait_with_output().unwrap();
-    assert!(first_out.status.success(), "{}", String::from_utf8_lossy(&first_out.stderr));
-    assert!(waited.status.success(), "{}", String::from_utf8_lossy(&waited.stderr));
     assert!(
-        String::from_utf8_lossy(&waited.stderr).contains("waiting for another reyns working on project `proj`"),
+        first_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first_out.stderr)
+    );
+    assert!(
+        waited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&waited.stderr)
+            .contains("waiting for another reyns working on project `proj`"),
         "{}",
         String::from_utf8_lossy(&waited.stderr)
     );
@@ -601,15 +612,26 @@ fn a_second_reyns_on_the_same_project_waits_for_the_first() {
 
 #[test]
 fn ctrl_c_during_run_all_starts_nothing_new() {
-    let test = Test::demo().args("run:all").env("EXAMPLE_ENV_VAR", "x").docker_answer("run-delay-ms", "1500");
+    let test = Test::demo()
+        .args("run:all")
+        .env("EXAMPLE_ENV_VAR", "x")
+        .docker_answer("run-delay-ms", "1500");
     let child = test.spawn();
     std::thread::sleep(std::time::Duration::from_millis(800));
     // SAFETY: signalling the child we started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
     let log = test.docker_log();
     let started = log.lines().filter(|l| l.starts_with("docker run ")).count();
-    assert_eq!(started, 1, "only the command already running finishes:\n{log}");
+    assert_eq!(
+        started, 1,
+        "only the command already running finishes:\n{log}"
+    );
 }

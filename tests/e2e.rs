@@ -758,7 +758,9 @@ fn images_with_another_installations_key_refuse_this_one() {
 fn interrupted_run_all_leaves_nothing_half_made_and_completes_when_repeated() {
     let project = Project::new();
     project.service("svc", BASE_SERVICE, &[]);
-    let entries: Vec<String> = (1..=4).map(|n| format!("{{\"service\": \"svc\", \"instance\": \"i{n}\"}}")).collect();
+    let entries: Vec<String> = (1..=4)
+        .map(|n| format!("{{\"service\": \"svc\", \"instance\": \"i{n}\"}}"))
+        .collect();
     project.file("default.conf", &format!("[{}]", entries.join(",")));
     project.reyns("build:svc").run().success();
     let child = project.reyns("run:all").env("REYNS_PARALLEL", "1").spawn();
@@ -766,9 +768,22 @@ fn interrupted_run_all_leaves_nothing_half_made_and_completes_when_repeated() {
     // SAFETY: signalling the child we started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let filter = format!("label=reyns.project={}", project.name);
-    let created = docker(&["ps", "-a", "--filter", &filter, "--filter", "status=created", "-q"]);
+    let created = docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &filter,
+        "--filter",
+        "status=created",
+        "-q",
+    ]);
     assert!(created.is_empty(), "half-made containers: {created}");
     assert!(project.containers().len() < 4, "nothing was interrupted");
     project.reyns("run:all").run().success();
@@ -784,18 +799,289 @@ fn multinode_demo_on_one_host() {
     let project = Project::new();
     support::copy_tree(&support::repo().join("demo"), &project.dir);
     let conf = std::fs::read_to_string(project.dir.join("default-multinode.conf")).unwrap();
-    std::fs::write(project.dir.join("default-multinode.conf"), conf.replace("from_eth0", "from_docker0")).unwrap();
-    let bridge = docker(&["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    std::fs::write(
+        project.dir.join("default-multinode.conf"),
+        conf.replace("from_eth0", "from_docker0"),
+    )
+    .unwrap();
+    let bridge =
+        reyns::host::net::iface_ipv4("docker0").expect("the Docker bridge docker0 has an address");
     project.reyns("build:all").run().success();
-    project.reyns("run:group=master,conf=default-multinode").run().success();
-    project.reyns(&format!("doctor:conf=default-multinode,dns={bridge}")).run().success().stdout_has("answers on tcp/53");
+    project
+        .reyns("run:group=master,conf=default-multinode")
+        .run()
+        .success();
+    project
+        .reyns(&format!("doctor:conf=default-multinode,dns={bridge}"))
+        .run()
+        .success()
+        .stdout_has("answers on tcp/53");
     // The nodes are asked for DNS_SERVICE_IP: without a terminal it must come from the environment.
-    project.reyns("run:group=node1,conf=default-multinode").run().code(1).stderr_has("DNS_SERVICE_IP");
-    project.reyns("run:group=node1,conf=default-multinode").env("DNS_SERVICE_IP", &bridge).run().success();
-    project.reyns("run:group=node2,conf=default-multinode").env("DNS_SERVICE_IP", &bridge).run().success();
-    project.reyns("ssh:demo,onenode2,command=ping -c1 demo-onenode1").run().success().stdout_has("1 received");
-    project.reyns("ssh:demo,onenode2,command=host demo-main").run().success().stdout_has(&bridge);
-    project.reyns("clean:group=node2,conf=default-multinode,force=True").run().success();
+    project
+        .reyns("run:group=node1,conf=default-multinode")
+        .run()
+        .code(1)
+        .stderr_has("DNS_SERVICE_IP");
+    project
+        .reyns("run:group=node1,conf=default-multinode")
+        .env("DNS_SERVICE_IP", &bridge)
+        .run()
+        .success();
+    project
+        .reyns("run:group=node2,conf=default-multinode")
+        .env("DNS_SERVICE_IP", &bridge)
+        .run()
+        .success();
+    project
+        .reyns("ssh:demo,onenode2,command=ping -c1 demo-onenode1")
+        .run()
+        .success()
+        .stdout_has("1 received");
+    project
+        .reyns("ssh:demo,onenode2,command=host demo-main")
+        .run()
+        .success()
+        .stdout_has(&bridge);
+    project
+        .reyns("clean:group=node2,conf=default-multinode,force=True")
+        .run()
+        .success();
     let left = project.containers().len();
     assert_eq!(left, 4, "clean:group=node2 removes its two instances only");
+}
+
+/// Runs `reyns LINE` inside a node container, in its copy of the demo.
+fn on_node(node: &str, env: &[(&str, &str)], line: &str) -> std::process::Output {
+    let mut args = vec![
+        "exec".to_string(),
+        "-w".into(),
+        "/demo".into(),
+        "-e".into(),
+        "PROJECT_NAME=mn".into(),
+    ];
+    for (key, value) in env {
+        args.push("-e".into());
+        args.push(format!("{key}={value}"));
+    }
+    args.push(node.into());
+    args.push("reyns".into());
+    args.push(line.into());
+    std::process::Command::new("docker")
+        .args(&args)
+        .output()
+        .unwrap()
+}
+
+fn ok(output: std::process::Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Three hosts, each a container running its own Docker engine with reyns in
+/// it: the master's DNS is published on the master's address, the nodes
+/// register their instances with their own addresses, and names resolve
+/// across hosts. Every node, engine and container goes when the test ends.
+#[test]
+fn multinode_demo_across_three_hosts() {
+    let project = Project::new();
+    let node_image = "reyns-test-node";
+    if docker(&["images", "-q", node_image]).is_empty() {
+        let context = support::temp_dir();
+        std::fs::write(
+            context.join("Dockerfile"),
+            "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends docker.io iproute2 iputils-ping ca-certificates && rm -rf /var/lib/apt/lists/*\n",
+        )
+        .unwrap();
+        let built = std::process::Command::new("docker")
+            .args(["build", "-q", "-t", node_image])
+            .arg(&context)
+            .output()
+            .unwrap();
+        assert!(
+            built.status.success(),
+            "{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+    }
+    let images = [
+        "debian:bookworm-slim",
+        "reyns/reyns-common-debian12",
+        "reyns/reyns-base-debian12",
+        "reyns/reyns-dns-debian12",
+        "reyns/reyns-common",
+        "reyns/reyns-base",
+        "reyns/reyns-dns",
+    ];
+    let archive = support::temp_dir().join("images.tar");
+    let mut save = vec!["save", "-o", archive.to_str().unwrap()];
+    save.extend(images);
+    let saved = std::process::Command::new("docker")
+        .args(&save)
+        .output()
+        .unwrap();
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+
+    let nodes = ["master", "node1", "node2"];
+    let label = format!("reyns.project={}", project.name);
+    for (index, node) in nodes.iter().enumerate() {
+        let name = format!("{}-{node}", project.name);
+        let bip = format!("172.30.{}.1/24", index + 1);
+        ok(
+            std::process::Command::new("docker")
+                .args([
+                    "run",
+                    "-d",
+                    "--name",
+                    &name,
+                    "--hostname",
+                    node,
+                    "--label",
+                    &label,
+                ])
+                .args([
+                    "--cap-add",
+                    "SYS_ADMIN",
+                    "--cap-add",
+                    "NET_ADMIN",
+                    "--security-opt",
+                    "seccomp=unconfined",
+                ])
+                .args([
+                    "--cgroupns",
+                    "host",
+                    "-v",
+                    "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                    "-v",
+                    "/var/lib/docker",
+                ])
+                .args([node_image, "dockerd", "--bip", &bip])
+                .output()
+                .unwrap(),
+            "starting a node",
+        );
+    }
+    let node = |n: &str| format!("{}-{n}", project.name);
+    let loads: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            let name = node(n);
+            let archive = archive.clone();
+            std::thread::spawn(move || {
+                assert!(eventually(60, || std::process::Command::new("docker")
+                    .args(["exec", &name, "docker", "info"])
+                    .output()
+                    .unwrap()
+                    .status
+                    .success()));
+                let loaded = std::process::Command::new("docker")
+                    .args(["exec", "-i", &name, "docker", "load", "-q"])
+                    .stdin(std::fs::File::open(&archive).unwrap())
+                    .output()
+                    .unwrap();
+                assert!(
+                    loaded.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&loaded.stderr)
+                );
+            })
+        })
+        .collect();
+    for load in loads {
+        load.join().expect("loading images into a node");
+    }
+    let keys = support::default_home().join("keys");
+    for n in nodes {
+        for (from, to) in [
+            (support::reyns_bin(), "/usr/local/bin/reyns".into()),
+            (keys.clone(), "/root/.reyns/keys".into()),
+            (support::repo().join("demo"), "/demo".to_string()),
+        ] {
+            if to == "/root/.reyns/keys" {
+                docker(&["exec", &node(n), "mkdir", "-p", "/root/.reyns"]);
+            }
+            ok(
+                std::process::Command::new("docker")
+                    .args(["cp", from.to_str().unwrap(), &format!("{}:{to}", node(n))])
+                    .output()
+                    .unwrap(),
+                "copying into a node",
+            );
+        }
+        ok(on_node(&node(n), &[], "build:all"), "build:all on a node");
+    }
+    let address = |n: &str| {
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.NetworkSettings.IPAddress}}",
+            &node(n),
+        ])
+    };
+    let master = address("master");
+
+    ok(
+        on_node(
+            &node("master"),
+            &[],
+            "run:group=master,conf=default-multinode",
+        ),
+        "run:group=master",
+    );
+    for n in ["node1", "node2"] {
+        ok(
+            on_node(
+                &node(n),
+                &[],
+                &format!("doctor:conf=default-multinode,dns={master}"),
+            ),
+            "doctor on a node",
+        );
+        ok(
+            on_node(
+                &node(n),
+                &[("DNS_SERVICE_IP", &master)],
+                &format!("run:group={n},conf=default-multinode"),
+            ),
+            "run:group on a node",
+        );
+    }
+    let ping = ok(
+        on_node(
+            &node("node2"),
+            &[],
+            "ssh:demo,onenode2,command=ping -c1 demo-onenode1",
+        ),
+        "ping across nodes",
+    );
+    assert!(
+        ping.contains(&address("node1")) && ping.contains("1 received"),
+        "{ping}"
+    );
+    let resolved = ok(
+        on_node(
+            &node("node1"),
+            &[],
+            "shell:demo,twonode1,command=host demo-main",
+        ),
+        "resolving the master's instance",
+    );
+    assert!(resolved.contains(&master), "{resolved}");
+    ok(
+        on_node(
+            &node("node2"),
+            &[],
+            "clean:group=node2,conf=default-multinode,force=True",
+        ),
+        "clean:group on a node",
+    );
+    let _ = std::fs::remove_file(&archive);
 }

@@ -12,7 +12,11 @@ fn dns_query_packet(name: &str, id: u16) -> Vec<u8> {
     let mut packet = Vec::with_capacity(32 + name.len());
     packet.extend_from_slice(&id.to_be_bytes());
     packet.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         packet.push(label.len().min(63) as u8);
         packet.extend_from_slice(&label.as_bytes()[..label.len().min(63)]);
     }
@@ -22,11 +26,17 @@ fn dns_query_packet(name: &str, id: u16) -> Vec<u8> {
 
 /// Asks `server` (port 53, UDP) about `name`; true when any answer comes back.
 fn dns_answers(server: &str, name: &str, timeout: Duration) -> Result<bool, String> {
-    let address: SocketAddr = format!("{server}:53").parse().map_err(|_| format!("bad address `{server}`"))?;
+    let address: SocketAddr = format!("{server}:53")
+        .parse()
+        .map_err(|_| format!("bad address `{server}`"))?;
     let socket = UdpSocket::bind("0.0.0.0:0").map_err(|err| err.to_string())?;
-    socket.set_read_timeout(Some(timeout)).map_err(|err| err.to_string())?;
+    socket
+        .set_read_timeout(Some(timeout))
+        .map_err(|err| err.to_string())?;
     let id = (std::process::id() & 0xffff) as u16;
-    socket.send_to(&dns_query_packet(name, id), address).map_err(|err| err.to_string())?;
+    socket
+        .send_to(&dns_query_packet(name, id), address)
+        .map_err(|err| err.to_string())?;
     let mut buffer = [0u8; 512];
     match socket.recv_from(&mut buffer) {
         Ok((count, _)) => Ok(count >= 12 && buffer[..2] == id.to_be_bytes()),
@@ -87,7 +97,8 @@ pub mod api {
     /// if !net::dns_answers(dns_ip, "dns.local.zone", 3) { term::warn("no DNS on udp"); }
     /// ```
     pub fn dns_answers(server: &str, name: &str, timeout: i64) -> bool {
-        super::dns_answers(server, name, Duration::from_secs(timeout.max(1) as u64)).unwrap_or(false)
+        super::dns_answers(server, name, Duration::from_secs(timeout.max(1) as u64))
+            .unwrap_or(false)
     }
 
     /// The IPv4 address of a host interface; fails naming it when it has none.
@@ -112,7 +123,10 @@ mod tests {
     fn dns_packets_encode_names() {
         let packet = super::dns_query_packet("dns.local.zone", 7);
         assert_eq!(&packet[..2], &[0, 7]);
-        assert_eq!(&packet[12..], b"\x03dns\x05local\x04zone\x00\x00\x01\x00\x01");
+        assert_eq!(
+            &packet[12..],
+            b"\x03dns\x05local\x04zone\x00\x00\x01\x00\x01"
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl Drop for Project {
     fn drop(&mut self) {
         let ids = self.containers();
         if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
+            let mut args = vec!["rm", "-f", "-v"];
             args.extend(ids.iter().map(String::as_str));
             docker(&args);
         }

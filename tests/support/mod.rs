@@ -259,7 +259,11 @@ impl Test {
     /// Starts reyns without waiting for it (stdout and stderr piped).
     pub fn spawn(&self) -> std::process::Child {
         let mut command = Command::new(reyns_bin());
-        command.args(&self.args).current_dir(&self.dir).env_remove("LOG_LEVEL").env("REYNS_HOME", &self.home);
+        command
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .env_remove("LOG_LEVEL")
+            .env("REYNS_HOME", &self.home);
         for (key, value) in &self.env {
             command.env(key, value);
         }
@@ -271,13 +275,20 @@ impl Test {
                 .env("FAKE_DOCKER_DIR", fake)
                 .env("REYNS_PARALLEL", "1");
         }
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         command.spawn().expect("start reyns")
     }
 
     /// The docker commands the fake docker has seen so far.
     pub fn docker_log(&self) -> String {
-        let log = self.fake.as_ref().expect("a fake docker test").join("docker.log");
+        let log = self
+            .fake
+            .as_ref()
+            .expect("a fake docker test")
+            .join("docker.log");
         self.normalise(&std::fs::read_to_string(log).unwrap_or_default())
     }
 
