@@ -616,22 +616,41 @@ fn ctrl_c_during_run_all_starts_nothing_new() {
         .args("run:all")
         .env("EXAMPLE_ENV_VAR", "x")
         .docker_answer("run-delay-ms", "1500");
-    let child = test.spawn();
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    // SAFETY: signalling the child we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    support::interrupt_after(test.spawn(), 800);
     let log = test.docker_log();
     let started = log.lines().filter(|l| l.starts_with("docker run ")).count();
     assert_eq!(
         started, 1,
         "only the command already running finishes:\n{log}"
+    );
+}
+
+#[test]
+fn clean_reallyall_lists_first_and_needs_force_without_terminal() {
+    let rows = ps_row("demo", "one", "running") + &ps_row("other", "x", "exited");
+    Test::demo()
+        .args("clean:reallyall")
+        .docker_answer("ps.jsonl", &rows)
+        .run()
+        .code(1)
+        .stderr_has("removes EVERY container on this host (2)")
+        .stderr_has("proj-other-x")
+        .stderr_has("force=True")
+        .created_nothing();
+    let out = Test::demo()
+        .args("clean:reallyall,force=True")
+        .docker_answer("ps.jsonl", &rows)
+        .run()
+        .success();
+    assert!(
+        out.docker
+            .contains("docker rm --force proj-demo-one proj-other-x"),
+        "{}",
+        out.docker
+    );
+    assert!(
+        !out.docker.contains("volume rm"),
+        "reallyall removes containers only:\n{}",
+        out.docker
     );
 }

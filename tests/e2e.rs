@@ -763,16 +763,9 @@ fn interrupted_run_all_leaves_nothing_half_made_and_completes_when_repeated() {
         .collect();
     project.file("default.conf", &format!("[{}]", entries.join(",")));
     project.reyns("build:svc").run().success();
-    let child = project.reyns("run:all").env("REYNS_PARALLEL", "1").spawn();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    // SAFETY: signalling the child we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    support::interrupt_after(
+        project.reyns("run:all").env("REYNS_PARALLEL", "1").spawn(),
+        1500,
     );
     let filter = format!("label=reyns.project={}", project.name);
     let created = docker(&[

@@ -6,10 +6,14 @@ set -e
 
 is_true() { case "${1,,}" in true|yes|1) return 0 ;; *) return 1 ;; esac; }
 
-# Moves a folder under /persistent on first start and links it back; on later
-# starts (a new container on the same data) the existing data is kept.
+# Where persistent folders go: /persistent, or with SAFE_PERSISTENCY the
+# loop-mounted image file in it (so a full disk inside stays inside).
+persistent_root=/persistent
+
+# Moves a folder under the persistent root on first start and links it back;
+# on later starts (a new container on the same data) the existing data is kept.
 persist() {
-    local dir=$1 target=/persistent$1
+    local dir=$1 target=$persistent_root$1
     [ -L "$dir" ] && return 0
     if [ -e "$target" ]; then
         echo "[INFO] Using the existing persistent $dir"
@@ -33,6 +37,18 @@ if [ ! -f /etc/ssh/.reyns-host-keys ]; then
     rm -f /etc/ssh/ssh_host_*
     ssh-keygen -A >/dev/null
     touch /etc/ssh/.reyns-host-keys
+fi
+
+if [ -d /persistent ] && is_true "${SAFE_PERSISTENCY:-}"; then
+    image=/persistent/persistent.img
+    if [ ! -f "$image" ]; then
+        echo "[INFO] Creating the safe persistency image (${SAFE_PERSISTENCY_SIZE:-10G})"
+        truncate -s "${SAFE_PERSISTENCY_SIZE:-10G}" "$image"
+        mkfs.ext4 -q -F "$image"
+    fi
+    mkdir -p /persistent_loop
+    mount -o loop "$image" /persistent_loop
+    persistent_root=/persistent_loop
 fi
 
 if [ -d /persistent ]; then

@@ -33,6 +33,22 @@ pub mod api {
         names.into_iter().map(Dynamic::from).collect()
     }
 
+    /// The text of an embedded file, e.g. `images/reyns-dns-debian12/Dockerfile`.
+    ///
+    /// ```rhai
+    /// let dockerfile = assets::read("images/reyns-dns-debian12/Dockerfile");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn read(path: &str) -> Result<String, Box<EvalAltResult>> {
+        let path = path.trim_matches('/');
+        let (top, rest) = path.split_once('/').unwrap_or((path, ""));
+        crate::assets::tree(top)
+            .and_then(|dir| dir.get_file(rest))
+            .and_then(|file| file.contents_utf8())
+            .map(str::to_string)
+            .map_or_else(|| fail(format!("nothing is embedded at `{path}`")), Ok)
+    }
+
     /// Writes an embedded folder's files below `dest` (folders are created).
     ///
     /// ```rhai

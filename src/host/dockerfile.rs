@@ -116,6 +116,37 @@ fn port_and_protocol(text: &str) -> Result<(u16, String), String> {
     }
 }
 
+impl Facts {
+    /// The facts as a Rhai map.
+    fn to_map(&self) -> Map {
+        let exposed: Array = self
+            .exposed
+            .iter()
+            .map(|(port, host, protocol)| {
+                let mut map = Map::new();
+                map.insert("port".into(), i64::from(*port).into());
+                map.insert("host_port".into(), i64::from(*host).into());
+                map.insert("protocol".into(), protocol.clone().into());
+                map.into()
+            })
+            .collect();
+        let texts = |items: &[String]| -> Dynamic {
+            items
+                .iter()
+                .cloned()
+                .map(Dynamic::from)
+                .collect::<Array>()
+                .into()
+        };
+        let mut map = Map::new();
+        map.insert("parents".into(), texts(&self.parents));
+        map.insert("build_args".into(), texts(&self.build_args));
+        map.insert("exposed".into(), exposed.into());
+        map.insert("privileged".into(), self.privileged.into());
+        map
+    }
+}
+
 #[export_module]
 pub mod api {
     /// Reads a Dockerfile: `#{parents, build_args, exposed: [#{port, host_port, protocol}], privileged}`.
@@ -128,40 +159,17 @@ pub mod api {
     pub fn read(path: &str) -> Result<Map, Box<EvalAltResult>> {
         let text = std::fs::read_to_string(path)
             .or_else(|err| fail(format!("cannot read `{path}`: {err}")))?;
-        let facts = parse(path, &text).or_else(fail)?;
-        let exposed: Array = facts
-            .exposed
-            .iter()
-            .map(|(port, host, protocol)| {
-                let mut map = Map::new();
-                map.insert("port".into(), i64::from(*port).into());
-                map.insert("host_port".into(), i64::from(*host).into());
-                map.insert("protocol".into(), protocol.clone().into());
-                map.into()
-            })
-            .collect();
-        let mut map = Map::new();
-        map.insert(
-            "parents".into(),
-            facts
-                .parents
-                .into_iter()
-                .map(Dynamic::from)
-                .collect::<Array>()
-                .into(),
-        );
-        map.insert(
-            "build_args".into(),
-            facts
-                .build_args
-                .into_iter()
-                .map(Dynamic::from)
-                .collect::<Array>()
-                .into(),
-        );
-        map.insert("exposed".into(), exposed.into());
-        map.insert("privileged".into(), facts.privileged.into());
-        Ok(map)
+        Ok(super::parse(path, &text).or_else(fail)?.to_map())
+    }
+
+    /// Like `read`, for a Dockerfile's text; `shown` names it in errors.
+    ///
+    /// ```rhai
+    /// let facts = dockerfile::parse(assets::read("images/reyns-dns-debian12/Dockerfile"), "reyns-dns");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn parse(text: &str, shown: &str) -> Result<Map, Box<EvalAltResult>> {
+        Ok(super::parse(shown, text).or_else(fail)?.to_map())
     }
 }
 

@@ -359,6 +359,19 @@ impl Test {
     }
 }
 
+/// Sends SIGINT to a running reyns after `millis`, as Ctrl-C would, and
+/// checks that it stops with exit code 130, saying it was interrupted.
+pub fn interrupt_after(child: std::process::Child, millis: u64) -> std::process::Output {
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().expect("wait for reyns");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    out
+}
+
 /// The REYNS_HOME the real-engine tests share (images are built once, with its keys).
 pub fn default_home() -> PathBuf {
     match std::env::var_os("REYNS_HOME") {
