@@ -499,7 +499,7 @@ fn golden_plan_prints_and_runs_nothing() {
         .success();
     assert!(
         out.stdout
-            .contains("docker run --detach --name proj-reyns-dns-one"),
+            .contains("docker run --detach --init --name proj-reyns-dns-one"),
         "{}",
         out.stdout
     );

@@ -4,16 +4,14 @@
 //! printed, quoted for a shell, instead of run. Queries always run. With
 //! `LOG_LEVEL=DEBUG` every command is printed before it runs.
 
+use super::jobs::{run_graph, Job, JobResult};
+use super::readiness::Readiness;
 use super::term::{self, Level};
 use super::{fail, strings, HostResult};
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, Map};
-use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader};
+use rhai::{Array, Map};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
 
 static PLAN_MODE: AtomicBool = AtomicBool::new(false);
 
@@ -63,34 +61,6 @@ pub struct Outcome {
     pub code: i64,
     pub stdout: String,
     pub stderr: String,
-}
-
-/// What one job of a graph came to; plain data, so threads can hand it back.
-#[derive(Default)]
-struct JobResult {
-    ok: bool,
-    code: i64,
-    stdout: String,
-    stderr: String,
-    output: Option<String>,
-    seconds: f64,
-    skipped: bool,
-}
-
-impl JobResult {
-    fn to_map(&self) -> Map {
-        let mut map = Map::new();
-        map.insert("ok".into(), self.ok.into());
-        map.insert("exit_code".into(), self.code.into());
-        map.insert("stdout".into(), self.stdout.clone().into());
-        map.insert("stderr".into(), self.stderr.clone().into());
-        map.insert("seconds".into(), self.seconds.into());
-        map.insert("skipped".into(), self.skipped.into());
-        if let Some(output) = &self.output {
-            map.insert("output".into(), output.clone().into());
-        }
-        map
-    }
 }
 
 impl Outcome {
@@ -192,7 +162,7 @@ pub fn planning() -> bool {
 }
 
 /// In plan mode, prints the command (and returns true): the caller skips it.
-fn planned(argv: &[String]) -> bool {
+pub fn planned(argv: &[String]) -> bool {
     if planning() {
         println!("{}", shown(argv));
     }
@@ -210,305 +180,6 @@ fn inherited(argv: &[String], with_stdin: bool) -> Result<i64, Box<EvalAltResult
         .run()
         .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
     Ok(exit_code(&output.status))
-}
-
-/// One job of a [`api::graph`]: a command, what it waits for, and how to report it.
-struct Job {
-    id: String,
-    argv: Vec<String>,
-    after: Vec<String>,
-    label: String,
-    wait: Option<Readiness>,
-}
-
-/// What makes a started container ready, or failed.
-#[derive(Clone)]
-pub struct Readiness {
-    container: String,
-    ready: String,
-    failed: String,
-    timeout: Duration,
-}
-
-impl Readiness {
-    fn from_map(map: &Map) -> Result<Readiness, Box<EvalAltResult>> {
-        let text = |key: &str| -> Result<String, Box<EvalAltResult>> {
-            match map.get(key) {
-                Some(value) if value.is_string() => Ok(value.to_string()),
-                _ => fail(format!("readiness needs a string `{key}`")),
-            }
-        };
-        let seconds = map
-            .get("timeout")
-            .and_then(|v| v.as_int().ok())
-            .unwrap_or(120);
-        Ok(Readiness {
-            container: text("container")?,
-            ready: text("ready")?,
-            failed: text("failed")?,
-            timeout: Duration::from_secs(seconds.max(1) as u64),
-        })
-    }
-
-    /// Follows the container's log until a marker shows, the log ends, or time runs out.
-    /// Returns whether it became ready, and its output so far.
-    pub fn wait(&self) -> HostResult<(bool, String)> {
-        if planning() {
-            return Ok((true, String::new()));
-        }
-        let argv = vec!["logs".into(), "--follow".into(), self.container.clone()];
-        let reader = command(&argv)?
-            .stderr_to_stdout()
-            .stdin_null()
-            .unchecked()
-            .reader()
-            .or_else(|err| {
-                fail(format!(
-                    "cannot follow the log of `{}`: {err}",
-                    self.container
-                ))
-            })?;
-        let reader = Arc::new(reader);
-        let (lines_tx, lines_rx) = mpsc::channel::<String>();
-        let follower = Arc::clone(&reader);
-        std::thread::spawn(move || {
-            for line in BufReader::new(&*follower).lines() {
-                match line {
-                    Ok(line) => {
-                        if lines_tx.send(line).is_err() {
-                            break;
-                        }
-                    }
-                    Err(_) => break,
-                }
-            }
-        });
-        let deadline = Instant::now() + self.timeout;
-        let mut output = String::new();
-        let verdict = loop {
-            if super::interrupted() {
-                output.push_str("(interrupted while waiting for it to be ready)\n");
-                break false;
-            }
-            let left = deadline
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(200));
-            match lines_rx.recv_timeout(left) {
-                Ok(line) => {
-                    output.push_str(&line);
-                    output.push('\n');
-                    if line.contains(&self.failed) {
-                        break false;
-                    }
-                    if line.contains(&self.ready) {
-                        break true;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    output.push_str(&format!(
-                        "(no readiness marker after {} s)\n",
-                        self.timeout.as_secs()
-                    ));
-                    break false;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break false,
-            }
-        };
-        let _ = reader.kill();
-        Ok((verdict, output))
-    }
-}
-
-impl Job {
-    fn from_dynamic(value: &Dynamic) -> Result<Job, Box<EvalAltResult>> {
-        let Some(map) = value.read_lock::<Map>() else {
-            return fail("a graph job is a map #{id, argv, after, label, wait}");
-        };
-        let id = map.get("id").map(|v| v.to_string()).unwrap_or_default();
-        if id.is_empty() {
-            return fail("a graph job needs an `id`");
-        }
-        let list = |key: &str| -> HostResult<Vec<String>> {
-            match map.get(key) {
-                None => Ok(Vec::new()),
-                Some(value) => match value.read_lock::<Array>() {
-                    Some(array) => strings(&array, key),
-                    None => fail(format!("`{key}` of job `{id}` must be a list")),
-                },
-            }
-        };
-        let wait = match map.get("wait") {
-            Some(value) if value.is_map() => {
-                Some(Readiness::from_map(&value.clone().cast::<Map>())?)
-            }
-            _ => None,
-        };
-        Ok(Job {
-            argv: list("argv")?,
-            after: list("after")?,
-            label: map
-                .get("label")
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| id.clone()),
-            id,
-            wait,
-        })
-    }
-
-    /// Runs the job's command (unless planned), then waits for readiness.
-    /// Never fails: a command that cannot start is a failed result.
-    fn execute(&self) -> JobResult {
-        let started = Instant::now();
-        let mut result = JobResult::default();
-        if planned(&self.argv) {
-            result.ok = true;
-        } else {
-            match outcome(&self.argv, None) {
-                Ok(done) => {
-                    result.ok = done.code == 0;
-                    result.code = done.code;
-                    result.stdout = done.stdout;
-                    result.stderr = done.stderr;
-                }
-                Err(err) => {
-                    result.code = -1;
-                    result.stderr = err.to_string();
-                }
-            }
-        }
-        if let (true, Some(wait)) = (result.ok, &self.wait) {
-            match wait.wait() {
-                Ok((ready, output)) => {
-                    result.ok = ready;
-                    result.output = Some(output);
-                }
-                Err(err) => {
-                    result.ok = false;
-                    result.output = Some(err.to_string());
-                }
-            }
-        }
-        result.seconds = started.elapsed().as_secs_f64();
-        result
-    }
-}
-
-/// How many commands may run at once: `requested`, unless `REYNS_PARALLEL`
-/// sets another bound (1 runs everything in order, as plan mode does).
-fn parallel_limit(requested: usize) -> usize {
-    if planning() {
-        return 1;
-    }
-    std::env::var("REYNS_PARALLEL")
-        .ok()
-        .and_then(|value| value.parse::<usize>().ok())
-        .unwrap_or(requested)
-        .max(1)
-}
-
-/// Checks that every `after` names a job and that the jobs have no cycle.
-fn check_graph(jobs: &[Job]) -> Result<(), Box<EvalAltResult>> {
-    let ids: HashSet<&str> = jobs.iter().map(|job| job.id.as_str()).collect();
-    for job in jobs {
-        if let Some(missing) = job.after.iter().find(|id| !ids.contains(id.as_str())) {
-            return fail(format!(
-                "job `{}` waits for unknown job `{missing}`",
-                job.id
-            ));
-        }
-    }
-    let mut done: HashSet<&str> = HashSet::new();
-    while done.len() < jobs.len() {
-        let next: Vec<&str> = jobs
-            .iter()
-            .filter(|job| !done.contains(job.id.as_str()))
-            .filter(|job| job.after.iter().all(|id| done.contains(id.as_str())))
-            .map(|job| job.id.as_str())
-            .collect();
-        if next.is_empty() {
-            let stuck: Vec<&str> = jobs
-                .iter()
-                .map(|job| job.id.as_str())
-                .filter(|id| !done.contains(id))
-                .collect();
-            return fail(format!(
-                "jobs wait for each other in a cycle: {}",
-                stuck.join(", ")
-            ));
-        }
-        done.extend(next);
-    }
-    Ok(())
-}
-
-/// Runs jobs in dependency order, at most `limit` at once. After a failure no
-/// new job starts; running ones finish. Returns each job's result by id.
-fn run_graph(
-    jobs: Vec<Job>,
-    limit: usize,
-    progress: bool,
-) -> HostResult<BTreeMap<String, JobResult>> {
-    check_graph(&jobs)?;
-    let limit = parallel_limit(limit);
-    let progress = progress && !planning();
-    let (done_tx, done_rx) = mpsc::channel::<(usize, JobResult)>();
-    let mut results: BTreeMap<String, JobResult> = BTreeMap::new();
-    let mut started = vec![false; jobs.len()];
-    let mut running = 0;
-    let mut stopping = false;
-    let jobs = Arc::new(jobs);
-    loop {
-        if !stopping && !super::interrupted() {
-            for index in 0..jobs.len() {
-                if running >= limit {
-                    break;
-                }
-                let job = &jobs[index];
-                let ready = !started[index]
-                    && job
-                        .after
-                        .iter()
-                        .all(|id| results.get(id).is_some_and(|r| r.ok));
-                if ready {
-                    started[index] = true;
-                    running += 1;
-                    if progress {
-                        term::log(Level::Info, &format!("{} ...", job.label));
-                    }
-                    let jobs = Arc::clone(&jobs);
-                    let done_tx = done_tx.clone();
-                    std::thread::spawn(move || {
-                        let _ = done_tx.send((index, jobs[index].execute()));
-                    });
-                }
-            }
-        }
-        if running == 0 {
-            break;
-        }
-        let Ok((index, result)) = done_rx.recv() else {
-            break;
-        };
-        running -= 1;
-        let job = &jobs[index];
-        if progress {
-            let verdict = if result.ok { "done" } else { "FAILED" };
-            term::log(
-                Level::Info,
-                &format!("{} {verdict} in {:.1} s", job.label, result.seconds),
-            );
-        }
-        stopping |= !result.ok;
-        results.insert(job.id.clone(), result);
-    }
-    for job in jobs.iter() {
-        results.entry(job.id.clone()).or_insert_with(|| JobResult {
-            skipped: true,
-            ..JobResult::default()
-        });
-    }
-    Ok(results)
 }
 
 #[export_module]
@@ -776,25 +447,6 @@ pub mod api {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn job(id: &str, after: &[&str]) -> Job {
-        Job {
-            id: id.into(),
-            argv: vec![],
-            after: after.iter().map(|s| s.to_string()).collect(),
-            label: id.into(),
-            wait: None,
-        }
-    }
-
-    #[test]
-    fn graph_cycles_are_named() {
-        let err = check_graph(&[job("a", &["b"]), job("b", &["a"]), job("c", &[])]).unwrap_err();
-        assert!(err.to_string().contains("cycle: a, b"), "{err}");
-        assert!(check_graph(&[job("a", &[]), job("b", &["a"])]).is_ok());
-        let err = check_graph(&[job("a", &["zz"])]).unwrap_err();
-        assert!(err.to_string().contains("unknown job `zz`"), "{err}");
-    }
 
     #[test]
     fn commands_are_quoted_for_a_shell() {

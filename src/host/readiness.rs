@@ -1,0 +1,109 @@
+//! Knowing when a started container is ready: following its log until the
+//! entrypoint's success or failure marker shows, the log ends, time runs out
+//! or Ctrl-C arrives. No polling: the log is read as it is written.
+
+use super::docker::{command, planning};
+use super::{fail, HostResult};
+use rhai::Map;
+use std::io::{BufRead, BufReader};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+/// What makes a started container ready, or failed.
+#[derive(Clone)]
+pub struct Readiness {
+    container: String,
+    ready: String,
+    failed: String,
+    timeout: Duration,
+}
+
+impl Readiness {
+    pub fn from_map(map: &Map) -> HostResult<Readiness> {
+        let text = |key: &str| -> HostResult<String> {
+            match map.get(key) {
+                Some(value) if value.is_string() => Ok(value.to_string()),
+                _ => fail(format!("readiness needs a string `{key}`")),
+            }
+        };
+        let seconds = map
+            .get("timeout")
+            .and_then(|v| v.as_int().ok())
+            .unwrap_or(120);
+        Ok(Readiness {
+            container: text("container")?,
+            ready: text("ready")?,
+            failed: text("failed")?,
+            timeout: Duration::from_secs(seconds.max(1) as u64),
+        })
+    }
+
+    /// Follows the container's log until a marker shows, the log ends, or time runs out.
+    /// Returns whether it became ready, and its output so far.
+    pub fn wait(&self) -> HostResult<(bool, String)> {
+        if planning() {
+            return Ok((true, String::new()));
+        }
+        let argv = vec!["logs".into(), "--follow".into(), self.container.clone()];
+        let reader = command(&argv)?
+            .stderr_to_stdout()
+            .stdin_null()
+            .unchecked()
+            .reader()
+            .or_else(|err| {
+                fail(format!(
+                    "cannot follow the log of `{}`: {err}",
+                    self.container
+                ))
+            })?;
+        let reader = Arc::new(reader);
+        let (lines_tx, lines_rx) = mpsc::channel::<String>();
+        let follower = Arc::clone(&reader);
+        std::thread::spawn(move || {
+            for line in BufReader::new(&*follower).lines() {
+                match line {
+                    Ok(line) => {
+                        if lines_tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        let deadline = Instant::now() + self.timeout;
+        let mut output = String::new();
+        let verdict = loop {
+            if super::interrupted() {
+                output.push_str("(interrupted while waiting for it to be ready)\n");
+                break false;
+            }
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(200));
+            match lines_rx.recv_timeout(left) {
+                Ok(line) => {
+                    output.push_str(&line);
+                    output.push('\n');
+                    if line.contains(&self.failed) {
+                        break false;
+                    }
+                    if line.contains(&self.ready) {
+                        break true;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    output.push_str(&format!(
+                        "(no readiness marker after {} s)\n",
+                        self.timeout.as_secs()
+                    ));
+                    break false;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break false,
+            }
+        };
+        let _ = reader.kill();
+        Ok((verdict, output))
+    }
+}
