@@ -26,12 +26,43 @@ def main(folder):
     files = sorted(os.listdir(folder), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), int(f.split("-")[1].split(".")[0]) if "-" in f else 0))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
+    medians = {}
     for name in files:
         with open(os.path.join(folder, name)) as handle:
             results = json.load(handle)["results"]
         base = results[0]["median"]
         for result in results:
+            medians[result["command"]] = result["median"]
             print(f"| {result['command']} | {result['median']:.3f} | {result['min']:.3f} | {result['max']:.3f} | {base / result['median']:.2f} |")
+    print()
+    targets(medians)
+
+
+def targets(medians):
+    """Checks the issue's targets against this run's medians."""
+    rows = []
+
+    def check(what, value, limit, unit="x"):
+        if value is None:
+            return
+        shown = f"{value:.2f}{unit}" if unit == "x" else f"{value * 1000:.1f} ms"
+        wanted = f"<= {limit:.2f}x" if unit == "x" else f"< {limit * 1000:.0f} ms"
+        rows.append(f"| {what} | {shown} | {wanted} | {'met' if value <= limit else 'MISSED'} |")
+
+    def ratio(a, b):
+        return medians[a] / medians[b] if a in medians and b in medians else None
+
+    for n in (1, 10, 30):
+        check(f"run:all vs docker-compose up, N={n}", ratio(f"reyns run:all (N={n})", f"docker-compose up -d + ready (N={n})"), 1.0)
+        check(f"run:all vs the parallel floor, N={n}", ratio(f"reyns run:all (N={n})", f"parallel docker run -d + ready (N={n})"), 1.3)
+        check(f"clean:all vs docker-compose down, N={n}", ratio(f"reyns clean:all (N={n})", f"docker-compose down (N={n})"), 1.0)
+    check("ps vs bare docker ps -a", ratio("reyns ps", "docker ps -a"), 1.5)
+    check("reyns' own time per invocation (reyns help)", medians.get("reyns help"), 0.020, unit="s")
+    print("## Targets\n")
+    print("| target | this run | wanted | |")
+    print("|---|---:|---:|---|")
+    for row in rows:
+        print(row)
     print()
 
 
