@@ -24,9 +24,7 @@ pub fn engine(project_dir: &Path) -> Engine {
     let mut engine = Engine::new();
     engine.set_strict_variables(true);
     engine.set_max_expr_depths(256, 128);
-    engine.set_module_resolver(scripts::Resolver {
-        project_dir: project_dir.to_path_buf(),
-    });
+    engine.set_module_resolver(scripts::Resolver::new(project_dir));
     host::register(&mut engine);
     engine
 }

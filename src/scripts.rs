@@ -4,6 +4,8 @@
 
 use crate::assets::SCRIPTS;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Where a script was found.
@@ -126,8 +128,21 @@ pub fn verbs(project_dir: &Path) -> Vec<(Script, bool)> {
 }
 
 /// Resolves `import "lib/x"` with the same project-first rule as verbs.
+/// Each module is compiled and evaluated once per engine, however many
+/// scripts import it.
 pub struct Resolver {
-    pub project_dir: PathBuf,
+    project_dir: PathBuf,
+    loaded: RefCell<HashMap<String, Shared<Module>>>,
+}
+
+impl Resolver {
+    /// A resolver for the project in `project_dir`.
+    pub fn new(project_dir: &Path) -> Resolver {
+        Resolver {
+            project_dir: project_dir.to_path_buf(),
+            loaded: RefCell::new(HashMap::new()),
+        }
+    }
 }
 
 impl ModuleResolver for Resolver {
@@ -138,6 +153,9 @@ impl ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        if let Some(module) = self.loaded.borrow().get(path) {
+            return Ok(module.clone());
+        }
         let script = find(&self.project_dir, path)
             .ok_or_else(|| Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos)))?;
         let in_module = |err: Box<EvalAltResult>| {
@@ -149,7 +167,11 @@ impl ModuleResolver for Resolver {
         ast.set_source(script.source_name());
         let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         module.build_index();
-        Ok(Shared::new(module))
+        let module = Shared::new(module);
+        self.loaded
+            .borrow_mut()
+            .insert(path.to_string(), module.clone());
+        Ok(module)
     }
 }
 
