@@ -184,28 +184,47 @@ pub struct Test {
     env: Vec<(String, String)>,
     fake: Option<PathBuf>,
     stdin: Option<String>,
+    /// Temporary folders this test made, removed when it is dropped.
+    owned: Vec<PathBuf>,
+}
+
+impl Drop for Test {
+    fn drop(&mut self) {
+        for dir in &self.owned {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl Test {
     /// A test in a fresh empty project folder, with the fake docker.
     pub fn new() -> Test {
-        let dir = temp_dir().join("proj");
+        let root = temp_dir();
+        let dir = root.join("proj");
         std::fs::create_dir_all(&dir).expect("project dir");
-        Test::in_dir(&dir)
+        Test::in_dir(&dir).owning(root)
+    }
+
+    /// Removes `dir` when the test is dropped.
+    fn owning(mut self, dir: PathBuf) -> Test {
+        self.owned.push(dir);
+        self
     }
 
     /// A test in a copy of `tests/fixtures/<name>`, with the fake docker.
     pub fn fixture(name: &str) -> Test {
-        let dir = temp_dir().join(name);
+        let root = temp_dir();
+        let dir = root.join(name);
         copy_tree(&repo().join("tests/fixtures").join(name), &dir);
-        Test::in_dir(&dir)
+        Test::in_dir(&dir).owning(root)
     }
 
     /// A test in a copy of the demo project, with the fake docker.
     pub fn demo() -> Test {
-        let dir = temp_dir().join("reyns-demo");
+        let root = temp_dir();
+        let dir = root.join("reyns-demo");
         copy_tree(&repo().join("demo"), &dir);
-        Test::in_dir(&dir)
+        Test::in_dir(&dir).owning(root)
     }
 
     /// A test run in `dir`, with the fake docker.
@@ -217,8 +236,9 @@ impl Test {
             home,
             args: Vec::new(),
             env: vec![("PROJECT_NAME".into(), "proj".into())],
-            fake: Some(fake),
+            fake: Some(fake.clone()),
             stdin: None,
+            owned: vec![fake],
         }
     }
 
