@@ -17,7 +17,7 @@ use crate::grammar::{Invocation, Value};
 use crate::host::{self, UsageError};
 use crate::scripts::{self, Origin, Script};
 use rhai::{Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Builds the engine: strict variables, the host API, project-first imports.
 pub fn engine(project_dir: &Path) -> Engine {
@@ -335,9 +335,4 @@ pub fn explain(err: &EvalAltResult, top_source: &str, always_locate: bool) -> Fa
         location,
         code: 1,
     }
-}
-
-/// The folder whose `reyns/` scripts apply.
-pub fn project_dir() -> PathBuf {
-    host::project::dir()
 }

@@ -101,7 +101,7 @@ fn execute(args: Vec<OsString>) -> Result<i32, engine::Failure> {
         code: 2,
     })?;
     host::catch_signals();
-    let project_dir = engine::project_dir();
+    let project_dir = host::project::dir();
     let engine = engine::engine(&project_dir);
     let verb = engine::load(&engine, &project_dir, &invocation.verb)?;
     let args = verb.arguments(&invocation)?;

@@ -668,24 +668,17 @@ fn dns_policies_append_replace_hide_and_removal() {
         resolve(&dns, "rep"),
         vec![address(&project.container("rep", "x"))]
     );
-    project
-        .reyns("run:rep,instance=y")
-        .env("DNS_SERVICE_IP", &address(&dns))
-        .run()
-        .success();
-    assert_eq!(
-        resolve(&dns, "rep"),
-        vec![address(&project.container("rep", "y"))]
-    );
-    project
-        .reyns("run:rep,instance=z")
-        .env("DNS_SERVICE_IP", &address(&dns))
-        .run()
-        .success();
-    assert_eq!(
-        resolve(&dns, "rep"),
-        vec![address(&project.container("rep", "z"))]
-    );
+    for newest in ["y", "z"] {
+        project
+            .reyns(&format!("run:rep,instance={newest}"))
+            .env("DNS_SERVICE_IP", &address(&dns))
+            .run()
+            .success();
+        assert_eq!(
+            resolve(&dns, "rep"),
+            vec![address(&project.container("rep", newest))]
+        );
+    }
 
     // HIDE: not registered, but resolves the others through the DNS.
     assert!(
@@ -891,15 +884,13 @@ fn multinode_demo_across_three_hosts() {
             "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends docker.io iproute2 iputils-ping ca-certificates && rm -rf /var/lib/apt/lists/*\n",
         )
         .unwrap();
-        let built = std::process::Command::new("docker")
-            .args(["build", "-q", "-t", node_image])
-            .arg(&context)
-            .output()
-            .unwrap();
-        assert!(
-            built.status.success(),
-            "{}",
-            String::from_utf8_lossy(&built.stderr)
+        ok(
+            std::process::Command::new("docker")
+                .args(["build", "-q", "-t", node_image])
+                .arg(&context)
+                .output()
+                .unwrap(),
+            "building the node image",
         );
     }
     let images = [
@@ -914,14 +905,12 @@ fn multinode_demo_across_three_hosts() {
     let archive = support::temp_dir().join("images.tar");
     let mut save = vec!["save", "-o", archive.to_str().unwrap()];
     save.extend(images);
-    let saved = std::process::Command::new("docker")
-        .args(&save)
-        .output()
-        .unwrap();
-    assert!(
-        saved.status.success(),
-        "{}",
-        String::from_utf8_lossy(&saved.stderr)
+    ok(
+        std::process::Command::new("docker")
+            .args(&save)
+            .output()
+            .unwrap(),
+        "saving Reyns' images",
     );
 
     let nodes = ["master", "node1", "node2"];
@@ -976,15 +965,13 @@ fn multinode_demo_across_three_hosts() {
                     .unwrap()
                     .status
                     .success()));
-                let loaded = std::process::Command::new("docker")
-                    .args(["exec", "-i", &name, "docker", "load", "-q"])
-                    .stdin(std::fs::File::open(&archive).unwrap())
-                    .output()
-                    .unwrap();
-                assert!(
-                    loaded.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&loaded.stderr)
+                ok(
+                    std::process::Command::new("docker")
+                        .args(["exec", "-i", &name, "docker", "load", "-q"])
+                        .stdin(std::fs::File::open(&archive).unwrap())
+                        .output()
+                        .unwrap(),
+                    "loading images into a node",
                 );
             })
         })

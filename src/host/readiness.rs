@@ -10,7 +10,6 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// What makes a started container ready, or failed.
-#[derive(Clone)]
 pub struct Readiness {
     container: String,
     ready: String,

@@ -4,7 +4,7 @@
 //! folder `$FAKE_DOCKER_DIR`:
 //!
 //! - `ps ...` prints `ps.jsonl` (one JSON object per container) if present;
-//! - `image inspect IMAGE` fails when IMAGE is listed in `missing-images`;
+//! - `image inspect IMAGES` fails when one of them is listed in `missing-images`;
 //! - `inspect ...` prints `/NAME 172.17.0.9` for each name;
 //! - `logs ...` prints the entrypoint's success marker (or `logs.txt`);
 //! - `volume ls` prints `volumes.txt`; `run` prints a fake container id;
@@ -53,9 +53,9 @@ fn main() {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["ps", ..] => print!("{}", fixture("ps.jsonl").unwrap_or_default()),
-        ["image", "inspect", .., image] => {
+        ["image", "inspect", images @ ..] => {
             let missing = fixture("missing-images").unwrap_or_default();
-            if missing.lines().any(|m| m == *image) {
+            if let Some(image) = images.iter().find(|image| missing.lines().any(|m| m == **image)) {
                 eprintln!("Error: No such image: {image}");
                 std::process::exit(1);
             }
