@@ -319,27 +319,160 @@ fn bad_annotation_fails_before_anything() {
         .created_nothing();
 }
 
-#[test]
-fn existing_stopped_instance_suggests_clean() {
+/// The demo's `demo-one` alone, with what it needs from the environment.
+fn demo_one() -> Test {
     Test::demo()
+        .env("EXAMPLE_ENV_VAR", "first")
+        .env("DNS_SERVICE_IP", "10.0.0.53")
         .args("run:demo,instance=one")
-        .docker_answer("ps.jsonl", &ps_row("demo", "one", "exited"))
-        .run()
-        .code(1)
-        .stderr_has("exists but is exited")
-        .stderr_has("reyns clean:demo,one")
-        .created_nothing();
 }
 
 #[test]
-fn running_instance_is_left_alone() {
-    Test::demo()
-        .args("run:demo,instance=one")
-        .docker_answer("ps.jsonl", &ps_row("demo", "one", "running"))
+fn stopped_instance_is_started_again() {
+    let test = demo_one();
+    test.run().success();
+    let test = test.args("_stop:demo,one");
+    test.run().success();
+    let test = test.args("run:demo,instance=one");
+    let commands = test.run().success().stderr_has("started 1").docker;
+    assert!(
+        commands.contains("docker start proj-demo-one\n"),
+        "{commands}"
+    );
+    assert!(!commands.contains("docker run"), "{commands}");
+    assert!(
+        commands.contains("docker logs --follow --since <time> proj-demo-one"),
+        "{commands}"
+    );
+}
+
+#[test]
+fn running_unchanged_instance_is_kept_with_one_ps_and_one_inspect() {
+    let test = demo_one();
+    test.run().success();
+    let commands = test
         .run()
         .success()
-        .stderr_has("already running")
-        .created_nothing();
+        .stderr_has("already running, unchanged")
+        .stderr_has("created 0, started 0, recreated 0, kept 1")
+        .docker;
+    let verbs: Vec<&str> = commands
+        .lines()
+        .map(|line| line.split(' ').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(verbs, ["ps", "inspect"], "{commands}");
+}
+
+#[test]
+fn env_order_does_not_change_the_hash_but_a_value_does() {
+    let test = demo_one().env("AAA", "1");
+    test.run().success();
+    let hash = |log: &str| {
+        let at = log.rfind("reyns.hash=").expect("a hash label") + 11;
+        log[at..at + 64].to_string()
+    };
+    let raw = std::fs::read_to_string(test.docker_log_path()).unwrap();
+    let first = hash(&raw);
+    // The same inputs in another order of the environment: kept.
+    let test = test.env("ZZZ", "2");
+    let commands = test.run().success().stderr_has("kept 1").docker;
+    assert!(!commands.contains("docker run"), "{commands}");
+    // A changed value: recreated, with the reason in words.
+    let test = test.env("EXAMPLE_ENV_VAR", "second");
+    let commands = test
+        .run()
+        .success()
+        .stderr_has("recreated 1 (proj-demo-one: env EXAMPLE_ENV_VAR changed)")
+        .docker;
+    assert!(
+        commands.contains(
+            "docker stop --time 10 proj-demo-one\ndocker rm --force proj-demo-one\ndocker run "
+        ),
+        "{commands}"
+    );
+    let raw = std::fs::read_to_string(test.docker_log_path()).unwrap();
+    assert_ne!(first, hash(&raw));
+}
+
+#[test]
+fn golden_plan_of_a_changed_platform() {
+    let test = Test::demo().env("EXAMPLE_ENV_VAR", "first").args("run:all");
+    test.run().success();
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "second")
+        .args("run:all,plan=True");
+    let commands = test
+        .run()
+        .success()
+        .golden_stdout("plan-changed-env")
+        .docker;
+    let verbs: Vec<&str> = commands
+        .lines()
+        .map(|line| line.split(' ').nth(1).unwrap_or_default())
+        .collect();
+    assert!(
+        verbs.iter().all(|verb| ["ps", "inspect"].contains(verb)),
+        "plan mode changed something:\n{commands}"
+    );
+    // Up to date: only keep lines.
+    let test = test.env("EXAMPLE_ENV_VAR", "first");
+    let out = test.run().success();
+    assert!(
+        out.stdout.lines().all(|line| line.starts_with("keep ")) && out.stdout.lines().count() == 4,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn orphans_are_reported_and_removed_only_when_asked() {
+    let test = Test::demo()
+        .env("EXAMPLE_ENV_VAR", "x")
+        .args("run:demo,instance=extra,linked=False");
+    test.run().success();
+    let test = test.args("run:all,plan=True");
+    test.run().success().stdout_has("orphan proj-demo-extra");
+    let test = test.args("run:all");
+    test.run()
+        .success()
+        .stderr_has("remove_orphans=True removes it");
+    assert!(!test
+        .docker_log()
+        .contains("docker rm --force proj-demo-extra"));
+    let test = test.args("run:all,remove_orphans=True");
+    test.run().success();
+    assert!(test
+        .docker_log()
+        .contains("docker rm --force proj-demo-extra"));
+}
+
+#[test]
+fn restart_policy_defaults_by_type_and_is_checked() {
+    let test = Test::demo()
+        .env("SERVICE_IP", "10.0.0.5")
+        .env("EXAMPLE_ENV_VAR", "x")
+        .args("run:demo,instance=master,linked=False");
+    test.run().success();
+    assert!(test.docker_log().contains("--restart unless-stopped"));
+    let test = test.args("run:demo,instance=two,linked=False,restart=always");
+    test.run().success();
+    assert!(test.docker_log().contains("--restart always proj/demo"));
+    test.args("run:demo,instance=three,restart=sometimes")
+        .run()
+        .code(2)
+        .stderr_has("restart=sometimes");
+}
+
+#[test]
+fn rerun_recreates_through_run() {
+    let test = demo_one();
+    test.run().success();
+    let test = test.args("rerun:demo,one");
+    let commands = test.run().success().stderr_has("recreate=always").docker;
+    assert!(
+        commands.contains("docker rm --force proj-demo-one\ndocker run "),
+        "{commands}"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! printed, quoted for a shell, instead of run. Queries always run. With
 //! `LOG_LEVEL=DEBUG` every command is printed before it runs.
 
-use super::jobs::{run_graph, Job, JobResult};
+use super::jobs::{run_graph, Commands, Job};
 use super::readiness::Readiness;
 use super::term::{self, Level};
 use super::{fail, strings, HostResult};
@@ -261,6 +261,39 @@ pub mod api {
             .collect()
     }
 
+    /// Inspects containers and images in one batched `docker inspect` and
+    /// returns a map from each name found to its record: a container
+    /// `#{kind: "container", name, id, image, state, running, health, labels, env, address, restart}`
+    /// or an image `#{kind: "image", id, tags}`. Names docker does not know
+    /// are absent (not an error).
+    ///
+    /// ```rhai
+    /// let found = docker::inspect(["demo-demo-one", "demo/demo"]);
+    /// if "demo/demo" in found { print(found["demo/demo"].id); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn inspect(names: Array) -> Result<Map, Box<EvalAltResult>> {
+        let names = strings(&names, "docker::inspect")?;
+        if names.is_empty() {
+            return Ok(Map::new());
+        }
+        let mut argv = vec!["inspect".to_string()];
+        argv.extend(names.iter().cloned());
+        let done = outcome(&argv, None)?;
+        let missing_only = done
+            .stderr
+            .lines()
+            .all(|line| line.trim().is_empty() || line.contains("No such object"));
+        if done.code != 0 && !missing_only {
+            return Err(failed(&argv, &done));
+        }
+        let found = crate::host::inspect::parse(&done.stdout, &names).or_else(fail)?;
+        found
+            .into_iter()
+            .map(|(name, object)| Ok((name.into(), rhai::serde::to_dynamic(object)?)))
+            .collect()
+    }
+
     /// Runs a docker command with its output shown live; returns its exit code.
     /// In plan mode it prints the command and returns 0.
     ///
@@ -311,19 +344,21 @@ pub mod api {
                 Ok(Job {
                     id: index.to_string(),
                     label: String::new(),
-                    argv,
+                    commands: Commands::Fixed(vec![argv]),
                     after: Vec::new(),
                     wait: None,
                 })
             })
             .collect::<HostResult<Vec<Job>>>()?;
         let count = jobs.len();
-        let results = run_graph(jobs, limit.max(1) as usize, false)?;
+        let results = run_graph(jobs, limit.max(1) as usize, false, &mut |_, _| {
+            fail("docker::parallel runs fixed commands only")
+        })?;
         Ok((0..count)
             .map(|index| {
                 results
                     .get(&index.to_string())
-                    .map(JobResult::to_map)
+                    .cloned()
                     .unwrap_or_default()
                     .into()
             })
@@ -333,21 +368,37 @@ pub mod api {
     /// Runs jobs `#{id, argv, after: [ids], label, wait: #{container, ready, failed, timeout}}`
     /// in dependency order, at most `limit` at once, printing one progress line
     /// per job start and end. After a failure no new job starts. Returns a map
-    /// id -> `#{ok, exit_code, stdout, stderr, seconds, output, skipped}`.
+    /// id -> `#{ok, ran, exit_code, stdout, stderr, seconds, output, skipped, note}`.
+    ///
+    /// `argv` is one docker argv, a list of them (run in order), or a
+    /// function called when the job's turn comes, with the results of the
+    /// jobs it waits for (by id), that returns either, `()` for nothing to
+    /// do, or `#{commands, note}` (the note is handed on in the results): so
+    /// a job can use what the jobs before it made (their addresses).
+    /// The readiness wait reads the log from the moment the job started.
     ///
     /// ```rhai
-    /// let results = docker::graph([#{id: "a", argv: ["build", "."]}], 2);
+    /// let results = docker::graph([
+    ///     #{id: "a", argv: ["build", "."]},
+    ///     #{id: "b", after: ["a"], argv: |done| if done.a.ok { ["tag", "x", "y"] } else { () }},
+    /// ], 2);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn graph(jobs: Array, limit: i64) -> Result<Map, Box<EvalAltResult>> {
+    pub fn graph(
+        context: NativeCallContext,
+        jobs: Array,
+        limit: i64,
+    ) -> Result<Map, Box<EvalAltResult>> {
         let jobs = jobs
             .iter()
             .map(Job::from_dynamic)
             .collect::<HostResult<Vec<Job>>>()?;
-        let results = run_graph(jobs, limit.max(1) as usize, true)?;
+        let mut resolve =
+            |function: &rhai::FnPtr, before: Map| function.call_within_context(&context, (before,));
+        let results = run_graph(jobs, limit.max(1) as usize, true, &mut resolve)?;
         Ok(results
             .into_iter()
-            .map(|(id, result)| (id.into(), result.to_map().into()))
+            .map(|(id, result)| (id.into(), result.into()))
             .collect())
     }
 
@@ -359,7 +410,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn wait_ready(readiness: Map) -> Result<Map, Box<EvalAltResult>> {
-        let (ready, output) = Readiness::from_map(&readiness)?.wait()?;
+        let (ready, output) = Readiness::from_map(&readiness)?.wait(None)?;
         let mut result = Map::new();
         result.insert("ok".into(), ready.into());
         result.insert("output".into(), output.into());

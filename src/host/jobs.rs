@@ -7,10 +7,10 @@ use super::docker::{outcome, planned, planning};
 use super::readiness::Readiness;
 use super::term::{self, Level};
 use super::{fail, strings, HostResult};
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic, FnPtr, Map};
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{mpsc, Arc};
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Instant, SystemTime};
 
 /// What one job of a graph came to; plain data, so threads can hand it back.
 #[derive(Default)]
@@ -22,6 +22,8 @@ pub struct JobResult {
     output: Option<String>,
     seconds: f64,
     skipped: bool,
+    /// Whether any command ran (a deferred job may find nothing to do).
+    ran: bool,
 }
 
 impl JobResult {
@@ -33,6 +35,7 @@ impl JobResult {
         map.insert("stderr".into(), self.stderr.clone().into());
         map.insert("seconds".into(), self.seconds.into());
         map.insert("skipped".into(), self.skipped.into());
+        map.insert("ran".into(), self.ran.into());
         if let Some(output) = &self.output {
             map.insert("output".into(), output.clone().into());
         }
@@ -40,13 +43,44 @@ impl JobResult {
     }
 }
 
-/// One job of a graph (`docker::graph`): a command, what it waits for, and how to report it.
+/// What a job runs: docker commands known up front, or a script function
+/// that gives them once the jobs it waits for are done. It is handed their
+/// results by id, and returns one argv, a list of argvs, `()` for nothing,
+/// or `#{commands, note}`: the note (any value) is added to the job's result
+/// as `note`, for the jobs after it and for the caller.
+pub enum Commands {
+    Fixed(Vec<Vec<String>>),
+    Deferred(FnPtr),
+}
+
+/// One job of a graph (`docker::graph`): its commands, what it waits for,
+/// and how to report it.
 pub struct Job {
     pub id: String,
-    pub argv: Vec<String>,
+    pub commands: Commands,
     pub after: Vec<String>,
     pub label: String,
     pub wait: Option<Readiness>,
+}
+
+/// Reads what a job runs: one argv (a list of strings), several (a list of
+/// lists, run in order), or `()`/`[]` for nothing.
+pub fn command_list(value: &Dynamic, what: &str) -> HostResult<Vec<Vec<String>>> {
+    if value.is_unit() {
+        return Ok(Vec::new());
+    }
+    let Some(array) = value.read_lock::<Array>() else {
+        return fail(format!(
+            "{what} must be an argv list, a list of them, or ()"
+        ));
+    };
+    if array.iter().all(|item| item.is_array()) {
+        return array
+            .iter()
+            .map(|item| strings(&item.clone().cast::<Array>(), what))
+            .collect();
+    }
+    Ok(vec![strings(&array, what)?])
 }
 
 impl Job {
@@ -58,14 +92,17 @@ impl Job {
         if id.is_empty() {
             return fail("a graph job needs an `id`");
         }
-        let list = |key: &str| -> HostResult<Vec<String>> {
-            match map.get(key) {
-                None => Ok(Vec::new()),
-                Some(value) => match value.read_lock::<Array>() {
-                    Some(array) => strings(&array, key),
-                    None => fail(format!("`{key}` of job `{id}` must be a list")),
-                },
-            }
+        let after = match map.get("after") {
+            None => Vec::new(),
+            Some(value) => match value.read_lock::<Array>() {
+                Some(array) => strings(&array, "after")?,
+                None => return fail(format!("`after` of job `{id}` must be a list")),
+            },
+        };
+        let commands = match map.get("argv") {
+            Some(value) if value.is_fnptr() => Commands::Deferred(value.clone().cast::<FnPtr>()),
+            Some(value) => Commands::Fixed(command_list(value, &format!("`argv` of job `{id}`"))?),
+            None => Commands::Fixed(Vec::new()),
         };
         let wait = match map.get("wait") {
             Some(value) if value.is_map() => {
@@ -74,8 +111,8 @@ impl Job {
             _ => None,
         };
         Ok(Job {
-            argv: list("argv")?,
-            after: list("after")?,
+            commands,
+            after,
             label: map
                 .get("label")
                 .map(|v| v.to_string())
@@ -84,16 +121,30 @@ impl Job {
             wait,
         })
     }
+}
 
-    /// Runs the job's command (unless planned), then waits for readiness.
+/// The part of a job a worker thread runs: its commands in order, then the
+/// readiness wait (from the moment the commands began).
+struct Work {
+    commands: Vec<Vec<String>>,
+    wait: Option<Readiness>,
+}
+
+impl Work {
     /// Never fails: a command that cannot start is a failed result.
-    fn execute(&self) -> JobResult {
+    fn execute(self) -> JobResult {
         let started = Instant::now();
-        let mut result = JobResult::default();
-        if planned(&self.argv) {
-            result.ok = true;
-        } else {
-            match outcome(&self.argv, None) {
+        let since = SystemTime::now();
+        let mut result = JobResult {
+            ok: true,
+            ran: !self.commands.is_empty(),
+            ..JobResult::default()
+        };
+        for argv in &self.commands {
+            if planned(argv) {
+                continue;
+            }
+            match outcome(argv, None) {
                 Ok(done) => {
                     result.ok = done.code == 0;
                     result.code = done.code;
@@ -101,13 +152,17 @@ impl Job {
                     result.stderr = done.stderr;
                 }
                 Err(err) => {
+                    result.ok = false;
                     result.code = -1;
                     result.stderr = err.to_string();
                 }
             }
+            if !result.ok {
+                break;
+            }
         }
-        if let (true, Some(wait)) = (result.ok, &self.wait) {
-            match wait.wait() {
+        if let (true, true, Some(wait)) = (result.ok, result.ran, &self.wait) {
+            match wait.wait(Some(since)) {
                 Ok((ready, output)) => {
                     result.ok = ready;
                     result.output = Some(output);
@@ -173,20 +228,24 @@ fn check_graph(jobs: &[Job]) -> HostResult<()> {
 
 /// Runs jobs in dependency order, at most `limit` at once. After a failure no
 /// new job starts; running ones finish. Returns each job's result by id.
+/// `resolve` turns a deferred job's function into its commands, on the
+/// calling thread, once the jobs it waits for are done; it is handed their
+/// results by id.
 pub fn run_graph(
     jobs: Vec<Job>,
     limit: usize,
     progress: bool,
-) -> HostResult<BTreeMap<String, JobResult>> {
+    resolve: &mut dyn FnMut(&FnPtr, Map) -> HostResult<Dynamic>,
+) -> HostResult<BTreeMap<String, Map>> {
     check_graph(&jobs)?;
     let limit = parallel_limit(limit);
     let progress = progress && !planning();
     let (done_tx, done_rx) = mpsc::channel::<(usize, JobResult)>();
     let mut results: BTreeMap<String, JobResult> = BTreeMap::new();
+    let mut notes: BTreeMap<String, Dynamic> = BTreeMap::new();
     let mut started = vec![false; jobs.len()];
     let mut running = 0;
     let mut stopping = false;
-    let jobs = Arc::new(jobs);
     loop {
         if !stopping && !super::interrupted() {
             for index in 0..jobs.len() {
@@ -199,18 +258,62 @@ pub fn run_graph(
                         .after
                         .iter()
                         .all(|id| results.get(id).is_some_and(|r| r.ok));
-                if ready {
-                    started[index] = true;
-                    running += 1;
-                    if progress {
-                        term::log(Level::Info, &format!("{} ...", job.label));
-                    }
-                    let jobs = Arc::clone(&jobs);
-                    let done_tx = done_tx.clone();
-                    std::thread::spawn(move || {
-                        let _ = done_tx.send((index, jobs[index].execute()));
-                    });
+                if !ready {
+                    continue;
                 }
+                started[index] = true;
+                let commands = match &job.commands {
+                    Commands::Fixed(commands) => Ok(commands.clone()),
+                    Commands::Deferred(function) => {
+                        let before: Map = job
+                            .after
+                            .iter()
+                            .filter_map(|id| {
+                                let mut result = results.get(id)?.to_map();
+                                if let Some(note) = notes.get(id) {
+                                    result.insert("note".into(), note.clone());
+                                }
+                                Some((id.into(), result.into()))
+                            })
+                            .collect();
+                        resolve(function, before).and_then(|mut value| {
+                            if let Some(mut answer) = value.clone().try_cast::<Map>() {
+                                if let Some(note) = answer.remove("note") {
+                                    notes.insert(job.id.clone(), note);
+                                }
+                                value = answer.remove("commands").unwrap_or_default();
+                            }
+                            command_list(&value, &format!("the commands of job `{}`", job.id))
+                        })
+                    }
+                };
+                let commands = match commands {
+                    Ok(commands) => commands,
+                    Err(err) => {
+                        stopping = true;
+                        results.insert(
+                            job.id.clone(),
+                            JobResult {
+                                code: -1,
+                                stderr: err.to_string(),
+                                ..JobResult::default()
+                            },
+                        );
+                        break;
+                    }
+                };
+                running += 1;
+                if progress && !commands.is_empty() {
+                    term::log(Level::Info, &format!("{} ...", job.label));
+                }
+                let work = Work {
+                    commands,
+                    wait: job.wait.clone(),
+                };
+                let done_tx = done_tx.clone();
+                std::thread::spawn(move || {
+                    let _ = done_tx.send((index, work.execute()));
+                });
             }
         }
         if running == 0 {
@@ -221,7 +324,7 @@ pub fn run_graph(
         };
         running -= 1;
         let job = &jobs[index];
-        if progress {
+        if progress && result.ran {
             let verdict = if result.ok { "done" } else { "FAILED" };
             term::log(
                 Level::Info,
@@ -237,7 +340,16 @@ pub fn run_graph(
             ..JobResult::default()
         });
     }
-    Ok(results)
+    Ok(results
+        .into_iter()
+        .map(|(id, result)| {
+            let mut map = result.to_map();
+            if let Some(note) = notes.remove(&id) {
+                map.insert("note".into(), note);
+            }
+            (id, map)
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -247,7 +359,7 @@ mod tests {
     fn job(id: &str, after: &[&str]) -> Job {
         Job {
             id: id.into(),
-            argv: vec![],
+            commands: Commands::Fixed(Vec::new()),
             after: after.iter().map(|s| s.to_string()).collect(),
             label: id.into(),
             wait: None,

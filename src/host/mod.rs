@@ -11,6 +11,7 @@ pub mod docker;
 pub mod dockerfile;
 pub mod env;
 pub mod fs;
+pub mod inspect;
 pub mod jobs;
 pub mod keys;
 pub mod logs;

@@ -7,14 +7,17 @@ use super::{fail, HostResult};
 use rhai::Map;
 use std::io::{BufRead, BufReader};
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What makes a started container ready, or failed.
+#[derive(Clone)]
 pub struct Readiness {
     container: String,
     ready: String,
     failed: String,
     timeout: Duration,
+    /// How long to wait on after it is ready (a conf entry's `sleep`).
+    settle: Duration,
 }
 
 impl Readiness {
@@ -34,16 +37,33 @@ impl Readiness {
             ready: text("ready")?,
             failed: text("failed")?,
             timeout: Duration::from_secs(seconds.max(1) as u64),
+            settle: Duration::from_secs_f64(
+                map.get("settle")
+                    .and_then(|v| {
+                        v.as_float()
+                            .ok()
+                            .or_else(|| v.as_int().ok().map(|n| n as f64))
+                    })
+                    .unwrap_or(0.0)
+                    .max(0.0),
+            ),
         })
     }
 
-    /// Follows the container's log until a marker shows, the log ends, or time runs out.
-    /// Returns whether it became ready, and its output so far.
-    pub fn wait(&self) -> HostResult<(bool, String)> {
+    /// Follows the container's log (from `since`, when given: a restarted
+    /// container's earlier markers do not count) until a marker shows, the
+    /// log ends, or time runs out. Returns whether it became ready, and its
+    /// output so far.
+    pub fn wait(&self, since: Option<SystemTime>) -> HostResult<(bool, String)> {
         if planning() {
             return Ok((true, String::new()));
         }
-        let argv = vec!["logs".into(), "--follow".into(), self.container.clone()];
+        let mut argv = vec!["logs".to_string(), "--follow".into()];
+        if let Some(since) = since.and_then(|at| at.duration_since(UNIX_EPOCH).ok()) {
+            argv.push("--since".into());
+            argv.push(format!("{}.{:09}", since.as_secs(), since.subsec_nanos()));
+        }
+        argv.push(self.container.clone());
         let reader = command(&argv)?
             .stderr_to_stdout()
             .stdin_null()
@@ -103,6 +123,9 @@ impl Readiness {
             }
         };
         let _ = reader.kill();
+        if verdict && !self.settle.is_zero() {
+            std::thread::sleep(self.settle);
+        }
         Ok((verdict, output))
     }
 }

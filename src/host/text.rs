@@ -31,6 +31,30 @@ pub mod api {
             .or_else(|err| fail(format!("cannot write JSON: {err}")))
     }
 
+    /// Writes a value as JSON on one line (for labels and logs).
+    ///
+    /// ```rhai
+    /// let line = text::to_json_line(#{ a: 1 });   // {"a":1}
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn to_json_line(value: Dynamic) -> Result<String, Box<EvalAltResult>> {
+        let value: serde_json::Value = rhai::serde::from_dynamic(&value)?;
+        Ok(value.to_string())
+    }
+
+    /// The SHA-256 of a value, in hex: of its canonical JSON (map keys in
+    /// order), so equal values give equal digests whatever order they were
+    /// built in.
+    ///
+    /// ```rhai
+    /// let hash = text::digest(#{ image: id, argv: argv });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn digest(value: Dynamic) -> Result<String, Box<EvalAltResult>> {
+        let value: serde_json::Value = rhai::serde::from_dynamic(&value)?;
+        Ok(super::sha256_hex(value.to_string().as_bytes()))
+    }
+
     /// Whether `text` matches the regular expression `pattern`.
     ///
     /// ```rhai
@@ -108,4 +132,13 @@ pub mod api {
             .map(|words| words.into_iter().map(Dynamic::from).collect())
             .or_else(|err| fail(format!("cannot split `{line}` into words: {err}")))
     }
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

@@ -5,9 +5,19 @@
 //!
 //! - `ps ...` prints `ps.jsonl` (one JSON object per container) if present;
 //! - `image inspect IMAGES` fails when one of them is listed in `missing-images`;
-//! - `inspect ...` prints `/NAME 172.17.0.9` for each name;
+//! - `inspect NAMES` prints docker's JSON array, as docker does: a container
+//!   container for each name in `ps.jsonl` (`inspect/<name>.json` verbatim
+//!   when present, else its id and state, address 172.17.0.9 when running,
+//!   no labels), an image for each other name with a `/` or `:` not in
+//!   `missing-images`; any other name is "No such object" on stderr and
+//!   exit 1 after the rest are printed;
 //! - `logs ...` prints the entrypoint's success marker (or `logs.txt`);
 //! - `volume ls` prints `volumes.txt`; `run` prints a fake container id;
+//! - like an engine, it remembers the containers it ran (under
+//!   `containers/` in the fixture folder, one file each: its state, then its
+//!   `run` argv): `ps` lists them after `ps.jsonl`, `inspect` describes them
+//!   (labels, env, image `sha256:fake-<image>`), `stop`/`start` change their
+//!   state and `rm` forgets them;
 //! - anything else succeeds silently. `fail-on` holds argv prefixes that fail;
 //!   `run-delay-ms` makes every `run` take that long.
 
@@ -52,7 +62,35 @@ fn main() {
     }
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
-        ["ps", ..] => print!("{}", fixture("ps.jsonl").unwrap_or_default()),
+        ["ps", ..] => {
+            print!("{}", fixture("ps.jsonl").unwrap_or_default());
+            for (name, state, argv) in remembered() {
+                let labels = options(&argv, "--label");
+                let label = |key: &str| {
+                    labels
+                        .iter()
+                        .find_map(|l| l.strip_prefix(&format!("reyns.{key}=")))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                println!(
+                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}"}}"#,
+                    image_of(&argv),
+                    label("project"),
+                    label("service"),
+                    label("instance"),
+                    label("instance_type"),
+                    label("conf"),
+                    label("group"),
+                    label("dns")
+                );
+            }
+        }
+        ["stop", names @ ..] => names.iter().filter(|n| !n.starts_with('-')).for_each(|name| set_state(name, "exited")),
+        ["start", names @ ..] => names.iter().for_each(|name| set_state(name, "running")),
+        ["rm", names @ ..] => names.iter().for_each(|name| {
+            let _ = std::fs::remove_file(containers_dir().join(name));
+        }),
         ["image", "inspect", images @ ..] => {
             let missing = fixture("missing-images").unwrap_or_default();
             if let Some(image) = images.iter().find(|image| missing.lines().any(|m| m == **image)) {
@@ -61,17 +99,20 @@ fn main() {
             }
             println!("sha256:fake");
         }
-        ["inspect", "--format", _, names @ ..] => {
-            for name in names {
-                println!("/{name} 172.17.0.9 ");
-            }
-        }
+        ["inspect", names @ ..] if !names.iter().any(|n| n.starts_with('-')) => inspect(names),
         ["logs", ..] => print!(
             "{}",
             fixture("logs.txt").unwrap_or_else(|| "[INFO] Executing Docker entrypoint command: supervisord\n".into())
         ),
         ["volume", "ls", ..] => print!("{}", fixture("volumes.txt").unwrap_or_default()),
-        ["run", ..] => {
+        ["run", rest @ ..] => {
+            if let Some(name) = options(rest, "--name").first() {
+                if !rest.contains(&"--rm") {
+                    let _ = std::fs::create_dir_all(containers_dir());
+                    let record = std::iter::once("running").chain(rest.iter().copied()).collect::<Vec<_>>().join("\n");
+                    std::fs::write(containers_dir().join(name), record).expect("remember a container");
+                }
+            }
             if let Some(delay) = fixture("run-delay-ms").and_then(|d| d.trim().parse().ok()) {
                 std::thread::sleep(std::time::Duration::from_millis(delay));
             }
@@ -83,4 +124,132 @@ fn main() {
         }
         _ => {}
     }
+}
+
+/// The string value of `"key":"..."` in a one-line JSON object (fixtures only).
+fn field(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    Some(line[start..].split('"').next()?.to_string())
+}
+
+/// Answers `docker inspect NAMES` with docker's JSON shape (the fields reyns reads).
+fn inspect(names: &[&str]) {
+    let rows = fixture("ps.jsonl").unwrap_or_default();
+    let missing = fixture("missing-images").unwrap_or_default();
+    let mut found = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        let row = rows
+            .lines()
+            .find(|row| field(row, "name").as_deref() == Some(*name));
+        if let Some((_, state, argv)) = remembered().into_iter().find(|(n, _, _)| n == name) {
+            let running = state == "running";
+            let quoted = |values: Vec<&str>| {
+                values
+                    .iter()
+                    .map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+                    .collect::<Vec<_>>()
+            };
+            let labels = quoted(options(&argv, "--label"))
+                .into_iter()
+                .map(|pair| pair.replacen('=', "\": \"", 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let env = quoted(options(&argv, "--env")).join(", ");
+            let address = if running { "172.17.0.9" } else { "" };
+            found.push(format!(
+                r#"{{"Id": "{name}-id", "Name": "/{name}", "Image": "sha256:fake-{}", "State": {{"Status": "{state}", "Running": {running}}}, "Config": {{"Env": [{env}], "Labels": {{{labels}}}}}, "HostConfig": {{"RestartPolicy": {{"Name": "no"}}}}, "NetworkSettings": {{"IPAddress": "", "Networks": {{"bridge": {{"IPAddress": "{address}"}}}}}}}}"#,
+                image_of(&argv).replace([':', '/'], "-")
+            ));
+        } else if let Some(row) = row {
+            if let Some(object) = fixture(&format!("inspect/{name}.json")) {
+                found.push(object.trim().to_string());
+                continue;
+            }
+            let state = field(row, "state").unwrap_or_else(|| "running".into());
+            let running = state == "running";
+            let address = if running { "172.17.0.9" } else { "" };
+            let id = field(row, "id").unwrap_or_default();
+            found.push(format!(
+                r#"{{"Id": "{id}", "Name": "/{name}", "Image": "sha256:fake", "State": {{"Status": "{state}", "Running": {running}}}, "Config": {{"Env": [], "Labels": {{}}}}, "HostConfig": {{"RestartPolicy": {{"Name": "no"}}}}, "NetworkSettings": {{"IPAddress": "", "Networks": {{"bridge": {{"IPAddress": "{address}"}}}}}}}}"#
+            ));
+        } else if (name.contains('/') || name.contains(':')) && !missing.lines().any(|m| m == *name) {
+            let tag = if name.rsplit('/').next().is_some_and(|last| last.contains(':')) {
+                name.to_string()
+            } else {
+                format!("{name}:latest")
+            };
+            found.push(format!(
+                r#"{{"Id": "sha256:fake-{}", "RepoTags": ["{tag}"], "Config": {{}}}}"#,
+                name.replace([':', '/'], "-")
+            ));
+        } else {
+            unknown.push(*name);
+        }
+    }
+    println!("[\n{}\n]", found.join(",\n"));
+    for name in &unknown {
+        eprintln!("Error: No such object: {name}");
+    }
+    if !unknown.is_empty() {
+        std::process::exit(1);
+    }
+}
+
+/// Where the fake keeps the containers it ran.
+fn containers_dir() -> std::path::PathBuf {
+    std::path::Path::new(&std::env::var("FAKE_DOCKER_DIR").unwrap_or_else(|_| ".".into())).join("containers")
+}
+
+/// The containers it ran: name, state, `run` argv.
+fn remembered() -> Vec<(String, String, Vec<String>)> {
+    let mut found: Vec<_> = std::fs::read_dir(containers_dir())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let text = std::fs::read_to_string(entry.path()).ok()?;
+            let mut lines = text.lines().map(str::to_string);
+            let state = lines.next()?;
+            Some((entry.file_name().to_string_lossy().to_string(), state, lines.collect()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Changes a remembered container's state.
+fn set_state(name: &str, state: &str) {
+    let path = containers_dir().join(name);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let rest = text.split_once('\n').map(|(_, rest)| rest).unwrap_or_default();
+        let _ = std::fs::write(&path, format!("{state}\n{rest}"));
+    }
+}
+
+/// The values of an option (`--label a=b`) in a `run` argv.
+fn options<'a, S: AsRef<str>>(argv: &'a [S], option: &str) -> Vec<&'a str> {
+    argv.windows(2)
+        .filter(|pair| pair[0].as_ref() == option)
+        .map(|pair| pair[1].as_ref())
+        .collect()
+}
+
+/// The image of a `run` argv: the first word that is neither an option nor an option's value.
+fn image_of<S: AsRef<str>>(argv: &[S]) -> String {
+    let flags = ["--detach", "--init", "--privileged", "--rm", "--interactive", "--tty"];
+    let mut words = argv.iter().map(AsRef::as_ref);
+    while let Some(word) = words.next() {
+        if flags.contains(&word) {
+            continue;
+        }
+        if word.starts_with('-') {
+            if !word.contains('=') {
+                words.next();
+            }
+            continue;
+        }
+        return word.to_string();
+    }
+    String::new()
 }

@@ -80,6 +80,8 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// stdout with the run's paths, host name, hashes and times as placeholders.
+    pub stdout_normalised: String,
     /// The docker commands the fake docker saw, normalised.
     pub docker: String,
 }
@@ -157,22 +159,32 @@ impl Output {
     /// Compares the docker commands with `tests/golden/<name>.txt` (or
     /// rewrites it with REYNS_BLESS=1).
     pub fn golden(self, name: &str) -> Self {
-        let path = repo().join("tests/golden").join(format!("{name}.txt"));
-        if std::env::var_os("REYNS_BLESS").is_some() {
-            std::fs::write(&path, &self.docker).expect("write golden");
-            return self;
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-            panic!("no golden file {} (run with REYNS_BLESS=1)", path.display())
-        });
-        if expected != self.docker {
-            panic!(
-                "docker commands differ from {}\n--- expected\n{expected}\n--- got\n{}\n(rerun with REYNS_BLESS=1 if the change is right)",
-                path.display(),
-                self.docker
-            );
-        }
+        compare_golden(name, &self.docker, "docker commands");
         self
+    }
+
+    /// Compares what reyns printed on stdout (with the run's paths, host
+    /// name, hashes and times as placeholders) with `tests/golden/<name>.txt`.
+    pub fn golden_stdout(self, name: &str) -> Self {
+        compare_golden(name, &self.stdout_normalised, "stdout");
+        self
+    }
+}
+
+/// Compares `got` with `tests/golden/<name>.txt`, or rewrites the file with REYNS_BLESS=1.
+fn compare_golden(name: &str, got: &str, what: &str) {
+    let path = repo().join("tests/golden").join(format!("{name}.txt"));
+    if std::env::var_os("REYNS_BLESS").is_some() {
+        std::fs::write(&path, got).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no golden file {} (run with REYNS_BLESS=1)", path.display()));
+    if expected != got {
+        panic!(
+            "{what} differ from {}\n--- expected\n{expected}\n--- got\n{got}\n(rerun with REYNS_BLESS=1 if the change is right)",
+            path.display(),
+        );
     }
 }
 
@@ -302,6 +314,14 @@ impl Test {
         command.spawn().expect("start reyns")
     }
 
+    /// The fake docker's raw log (not normalised).
+    pub fn docker_log_path(&self) -> PathBuf {
+        self.fake
+            .as_ref()
+            .expect("a fake docker test")
+            .join("docker.log")
+    }
+
     /// The docker commands the fake docker has seen so far.
     pub fn docker_log(&self) -> String {
         let log = self
@@ -361,6 +381,7 @@ impl Test {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).to_string(),
             stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+            stdout_normalised: self.normalise(&String::from_utf8_lossy(&output.stdout)),
             docker: self.normalise(&docker),
         }
     }
@@ -375,7 +396,23 @@ impl Test {
         if !hostname.is_empty() {
             text = text.replace(&format!("HOST_HOSTNAME={hostname}"), "HOST_HOSTNAME=<host>");
         }
-        text
+        // The converge hash covers HOST_HOSTNAME and the log follows from the
+        // moment a job started: both differ from run to run of the tests.
+        let varying = regex::Regex::new(
+            r"(reyns\.hash=)[0-9a-f]{64}|(reyns\.inputs=)'?\{[^}]*\}'?|(--since )[0-9.]+",
+        )
+        .expect("valid pattern");
+        varying
+            .replace_all(&text, |found: &regex::Captures| {
+                let (prefix, what) = match (found.get(1), found.get(2), found.get(3)) {
+                    (Some(p), _, _) => (p.as_str(), "<hash>"),
+                    (_, Some(p), _) => (p.as_str(), "<inputs>"),
+                    (_, _, Some(p)) => (p.as_str(), "<time>"),
+                    _ => ("", ""),
+                };
+                format!("{prefix}{what}")
+            })
+            .to_string()
     }
 }
 

@@ -1,0 +1,257 @@
+//! Reading `docker inspect` output: one batched call for containers and
+//! images together, parsed from docker's JSON into typed records (never from
+//! a text template), so scripts get the same fields whatever the engine.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One object of `docker inspect`'s JSON array, container or image; only the
+/// fields reyns reads (docker adds more, serde skips them).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct Raw {
+    id: String,
+    name: Option<String>,
+    image: Option<String>,
+    state: Option<RawState>,
+    config: Option<RawConfig>,
+    network_settings: Option<RawNetworks>,
+    host_config: Option<RawHostConfig>,
+    repo_tags: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawState {
+    status: String,
+    running: bool,
+    health: Option<RawHealth>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawHealth {
+    status: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawConfig {
+    env: Option<Vec<String>>,
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawNetworks {
+    #[serde(rename = "IPAddress")]
+    ip_address: String,
+    networks: Option<BTreeMap<String, RawNetwork>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawNetwork {
+    #[serde(rename = "IPAddress")]
+    ip_address: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawHostConfig {
+    restart_policy: Option<RawRestart>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawRestart {
+    name: String,
+}
+
+/// A container as scripts see it.
+#[derive(Serialize, Debug, PartialEq)]
+pub struct Container {
+    pub kind: &'static str,
+    pub name: String,
+    pub id: String,
+    /// The id of the image it runs.
+    pub image: String,
+    /// docker's state: `running`, `exited`, `created`, ...
+    pub state: String,
+    pub running: bool,
+    /// `healthy`, `starting`, `unhealthy`, or "" without a health check.
+    pub health: String,
+    pub labels: BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
+    /// Its first IPv4 address on a docker network ("" when none).
+    pub address: String,
+    pub restart: String,
+}
+
+/// An image as scripts see it.
+#[derive(Serialize, Debug, PartialEq)]
+pub struct Image {
+    pub kind: &'static str,
+    pub id: String,
+    pub tags: Vec<String>,
+}
+
+/// What one requested name turned out to be.
+#[derive(Serialize, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum Object {
+    Container(Container),
+    Image(Image),
+}
+
+fn container(raw: Raw) -> Container {
+    let state = raw.state.unwrap_or_default();
+    let config = raw.config.unwrap_or_default();
+    let networks = raw.network_settings.unwrap_or_default();
+    let address = networks
+        .networks
+        .unwrap_or_default()
+        .into_values()
+        .map(|network| network.ip_address)
+        .find(|address| !address.is_empty())
+        .unwrap_or(networks.ip_address);
+    let env = config
+        .env
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect();
+    Container {
+        kind: "container",
+        name: raw.name.unwrap_or_default().trim_start_matches('/').into(),
+        id: raw.id,
+        image: raw.image.unwrap_or_default(),
+        state: state.status,
+        running: state.running,
+        health: state.health.map(|h| h.status).unwrap_or_default(),
+        labels: config.labels.unwrap_or_default(),
+        env,
+        address,
+        restart: raw
+            .host_config
+            .and_then(|h| h.restart_policy)
+            .map(|r| r.name)
+            .unwrap_or_default(),
+    }
+}
+
+/// Whether `wanted` (as a user names an image) is one of an image's tags or its id.
+fn names_image(image: &Image, wanted: &str) -> bool {
+    let tagged = if wanted
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':'))
+    {
+        wanted.to_string()
+    } else {
+        format!("{wanted}:latest")
+    };
+    image.id == wanted || image.tags.iter().any(|tag| *tag == tagged || tag == wanted)
+}
+
+/// Parses `docker inspect`'s JSON array and files each object under the
+/// name it was asked by. Names docker did not find are absent.
+pub fn parse(json: &str, requested: &[String]) -> Result<BTreeMap<String, Object>, String> {
+    let trimmed = json.trim();
+    if trimmed.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let raws: Vec<Raw> = serde_json::from_str(trimmed)
+        .map_err(|err| format!("`docker inspect` printed what is not its JSON: {err}"))?;
+    let mut containers = Vec::new();
+    let mut images = Vec::new();
+    for raw in raws {
+        if raw.state.is_some() {
+            containers.push(container(raw));
+        } else {
+            images.push(Image {
+                kind: "image",
+                id: raw.id,
+                tags: raw.repo_tags.unwrap_or_default(),
+            });
+        }
+    }
+    let mut found = BTreeMap::new();
+    for wanted in requested {
+        let wanted_name = wanted.trim_start_matches('/');
+        if let Some(at) = containers
+            .iter()
+            .position(|c| c.name == wanted_name || c.id == *wanted)
+        {
+            found.insert(wanted.clone(), Object::Container(containers.remove(at)));
+        } else if let Some(image) = images.iter().find(|image| names_image(image, wanted)) {
+            found.insert(
+                wanted.clone(),
+                Object::Image(Image {
+                    kind: "image",
+                    id: image.id.clone(),
+                    tags: image.tags.clone(),
+                }),
+            );
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Real output of `docker inspect` for a running reyns container and an
+    /// image, captured from the engine (tests/fixtures/inspect/).
+    const CAPTURED: &str = include_str!("../../tests/fixtures/inspect/container-and-image.json");
+
+    #[test]
+    fn captured_container_and_image_are_read() {
+        let names = vec![
+            "reyns-capture-demo-one".to_string(),
+            "reyns/reyns-base".to_string(),
+            "absent".to_string(),
+        ];
+        let found = parse(CAPTURED, &names).unwrap();
+        let Some(Object::Container(container)) = found.get("reyns-capture-demo-one") else {
+            panic!("no container in {found:?}");
+        };
+        assert_eq!(container.state, "running");
+        assert!(container.running);
+        assert!(container.image.starts_with("sha256:"));
+        assert_eq!(container.labels["reyns.service"], "demo");
+        assert_eq!(container.env["SERVICE"], "demo");
+        assert!(container.address.starts_with("172."), "{container:?}");
+        assert_eq!(container.restart, "no");
+        let Some(Object::Image(image)) = found.get("reyns/reyns-base") else {
+            panic!("no image in {found:?}");
+        };
+        assert!(image.id.starts_with("sha256:"));
+        assert!(!found.contains_key("absent"));
+    }
+
+    #[test]
+    fn image_names_match_tags() {
+        let image = Image {
+            kind: "image",
+            id: "sha256:abc".into(),
+            tags: vec!["demo/web:latest".into(), "localhost:5000/x:1".into()],
+        };
+        assert!(names_image(&image, "demo/web"));
+        assert!(names_image(&image, "demo/web:latest"));
+        assert!(names_image(&image, "localhost:5000/x:1"));
+        assert!(names_image(&image, "sha256:abc"));
+        assert!(!names_image(&image, "demo/other"));
+    }
+
+    #[test]
+    fn empty_output_is_nothing_found() {
+        assert!(parse("", &["x".into()]).unwrap().is_empty());
+        assert!(parse("[]\n", &["x".into()]).unwrap().is_empty());
+        assert!(parse("not json", &["x".into()]).is_err());
+    }
+}
