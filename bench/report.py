@@ -22,8 +22,8 @@ def main(folder):
     print(f"- {version(['docker', 'version', '--format', 'docker engine {{.Server.Version}}, client {{.Client.Version}}'])}")
     print(f"- {version(['docker-compose', 'version', '--short'])} (docker-compose)")
     print(f"- {version(['hyperfine', '--version'])}\n")
-    order = ["up", "down", "ps", "start", "build"]
-    files = sorted(os.listdir(folder), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), int(f.split("-")[1].split(".")[0]) if "-" in f else 0))
+    order = ["up", "down", "converge", "ps", "start", "build"]
+    files = sorted(os.listdir(folder), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
     medians = {}
@@ -57,6 +57,8 @@ def targets(medians):
         check(f"run:all vs the parallel floor, N={n}", ratio(f"reyns run:all (N={n})", f"parallel docker run -d + ready (N={n})"), 1.3)
         check(f"clean:all vs docker-compose down, N={n}", ratio(f"reyns clean:all (N={n})", f"docker-compose down (N={n})"), 1.0)
     check("ps vs bare docker ps -a", ratio("reyns ps", "docker ps -a"), 1.5)
+    check("no-op run:all vs its one docker ps (N=10)", ratio("reyns run:all, nothing changed (N=10)", "docker ps with reyns' filter (N=10)"), 1.5)
+    check("run:all recreating 1 of 10 vs one instance start", ratio("reyns run:all, 1 of 10 changed", "docker run -d + ready (N=1)"), 1.3)
     check("reyns' own time per invocation (reyns help)", medians.get("reyns help"), 0.020, unit="s")
     print("## Targets\n")
     print("| target | this run | wanted | |")

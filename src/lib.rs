@@ -106,7 +106,7 @@ fn execute(args: Vec<OsString>) -> Result<i32, engine::Failure> {
     let verb = engine::load(&engine, &project_dir, &invocation.verb)?;
     let args = verb.arguments(&invocation)?;
     let code = verb.run(&engine, args);
-    if host::interrupted() {
+    if host::interrupted_unhandled() {
         return Err(engine::Failure {
             message: "interrupted: what was running finished, nothing new was started; run the verb again to complete it".into(),
             location: None,

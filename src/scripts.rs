@@ -207,6 +207,37 @@ mod tests {
         assert!(find(Path::new("/nonexistent"), "no-such-verb").is_none());
     }
 
+    /// Rhai caches which function an unqualified call resolves to by name
+    /// and arity, across modules: two modules that both define `path()`
+    /// would call each other's. So no two built-in scripts may share one.
+    #[test]
+    fn no_two_built_in_scripts_define_the_same_function() {
+        let definition = regex::Regex::new(r"(?m)^fn ([a-z_0-9]+)\(([^)]*)\)").unwrap();
+        let mut seen: HashMap<(String, usize), String> = HashMap::new();
+        let mut clashes = Vec::new();
+        let mut files = Vec::new();
+        let mut folders = vec![&SCRIPTS];
+        while let Some(folder) = folders.pop() {
+            files.extend(folder.files());
+            folders.extend(folder.dirs());
+        }
+        for file in files {
+            let name = file.path().display().to_string();
+            let text = file.contents_utf8().unwrap_or_default();
+            for found in definition.captures_iter(text) {
+                let params = found[2].split(',').filter(|p| !p.trim().is_empty()).count();
+                let key = (found[1].to_string(), params);
+                if key.0 == "main" {
+                    continue;
+                }
+                if let Some(first) = seen.insert(key.clone(), name.clone()) {
+                    clashes.push(format!("{}/{} in {first} and {name}", key.0, key.1));
+                }
+            }
+        }
+        assert!(clashes.is_empty(), "functions defined twice: {clashes:?}");
+    }
+
     #[test]
     fn names_cannot_escape() {
         assert!(find(Path::new("/"), "../etc/passwd").is_none());

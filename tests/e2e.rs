@@ -1066,3 +1066,444 @@ fn multinode_demo_across_three_hosts() {
     );
     let _ = std::fs::remove_file(&archive);
 }
+
+/// The container id of each of the project's instances, by container name.
+fn container_ids(project: &Project) -> std::collections::BTreeMap<String, String> {
+    let filter = format!("label=reyns.project={}", project.name);
+    docker(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Names}} {{.ID}}",
+    ])
+    .lines()
+    .filter_map(|line| line.split_once(' '))
+    .map(|(name, id)| (name.to_string(), id.to_string()))
+    .collect()
+}
+
+/// Converge on the demo: a changed env var recreates one instance, a rebuilt
+/// image the three demo instances (not the DNS), a stopped instance is
+/// started again, a stopped and started DNS gets its records back, and a
+/// plan of an up-to-date platform is only `keep` lines.
+#[test]
+fn converge_recreates_only_what_changed() {
+    let project = Project::new();
+    support::Test::in_dir(&project.dir)
+        .real_docker()
+        .env("PROJECT_NAME", &project.name)
+        .args("install_demo")
+        .run()
+        .success();
+    let demo = project.dir.join("reyns-demo");
+    let reyns = |line: &str, example: &str| {
+        support::Test::in_dir(&demo)
+            .real_docker()
+            .env("PROJECT_NAME", &project.name)
+            .env("EXAMPLE_ENV_VAR", example)
+            .args(line)
+    };
+    let name = |service: &str, instance: &str| project.container(service, instance);
+    let resolves_from_two = |target: &str| {
+        reyns(
+            &format!("shell:demo,two,command=getent hosts {target}"),
+            "first",
+        )
+        .run()
+        .code
+            == 0
+    };
+    reyns("build:all", "first").run().success();
+    reyns("run:all", "first").run().success();
+    let before = container_ids(&project);
+    assert_eq!(before.len(), 4, "{before:?}");
+
+    // A changed env var: demo-one only.
+    reyns("run:all", "second")
+        .run()
+        .success()
+        .stderr_has("env EXAMPLE_ENV_VAR changed");
+    let after = container_ids(&project);
+    for (container, id) in &before {
+        let recreated = *container == name("demo", "one");
+        assert_eq!(
+            after[container] != *id,
+            recreated,
+            "{container}: {before:?} -> {after:?}"
+        );
+    }
+    assert_eq!(
+        docker(&["exec", &name("demo", "one"), "printenv", "EXAMPLE_ENV_VAR"]),
+        "second"
+    );
+
+    // An edited prestartup, rebuilt: the three demo instances, not the DNS.
+    let prestartup = demo.join("services/demo/prestartup_demo.sh");
+    let mut script = std::fs::read_to_string(&prestartup).unwrap();
+    script.push_str("echo 'converge test' > /tmp/converged\n");
+    std::fs::write(&prestartup, script).unwrap();
+    reyns("build:all", "second").run().success();
+    let plan = reyns("run:all,plan=True", "second").run().success();
+    assert!(
+        plan.stdout
+            .contains(&format!("keep {}", name("reyns-dns", "one"))),
+        "{}",
+        plan.stdout
+    );
+    let before = container_ids(&project);
+    reyns("run:all", "second")
+        .run()
+        .success()
+        .stderr_has("recreated 3")
+        .stderr_has("image rebuilt");
+    let after = container_ids(&project);
+    for (container, id) in &before {
+        let is_dns = *container == name("reyns-dns", "one");
+        assert_eq!(
+            after[container] == *id,
+            is_dns,
+            "{container}: {before:?} -> {after:?}"
+        );
+    }
+    assert_eq!(
+        docker(&["exec", &name("demo", "three"), "cat", "/tmp/converged"]),
+        "converge test"
+    );
+    assert!(resolves_from_two("demo-one") && resolves_from_two("demo-three"));
+
+    // Stopped: started again, exit 0.
+    reyns("_stop:demo,three", "second").run().success();
+    reyns("run:all", "second")
+        .run()
+        .success()
+        .stderr_has("started 1");
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}}",
+            &name("demo", "three")
+        ]),
+        "running"
+    );
+
+    // The DNS stopped and started: the instances kept register again.
+    docker(&["stop", &name("reyns-dns", "one")]);
+    reyns("run:all", "second")
+        .run()
+        .success()
+        .stderr_has("started 1, recreated 0, kept 3");
+    assert!(
+        resolves_from_two("demo-three"),
+        "records lost after the DNS restarted"
+    );
+
+    // Up to date: the plan is only `keep` lines, and nothing changes.
+    let before = container_ids(&project);
+    let plan = reyns("run:all,plan=True", "second").run().success();
+    assert!(
+        plan.stdout.lines().count() == 4 && plan.stdout.lines().all(|l| l.starts_with("keep ")),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(before, container_ids(&project));
+}
+
+/// A persistent instance recreated after a conf change keeps its /data; an
+/// edited file mounted through `volumes` recreates its instance, and the
+/// plan names the file.
+#[test]
+fn converge_keeps_persistent_data_and_follows_mounted_files() {
+    let project = Project::new();
+    project.service("db", BASE_SERVICE, &[]);
+    std::fs::create_dir_all(project.dir.join("config")).unwrap();
+    std::fs::write(project.dir.join("config/app.ini"), "level=1\n").unwrap();
+    let conf = |publish: bool| {
+        format!(
+            r#"[{{"service": "db", "instance": "persistent", {}
+                 "volumes": "$PROJECT_DIR/config/app.ini:/etc/app.ini"}}]"#,
+            if publish {
+                r#""publish_ssh_on": 22022,"#
+            } else {
+                ""
+            }
+        )
+    };
+    project.file("default.conf", &conf(false));
+    project.reyns("build:all").run().success();
+    project.reyns("run:all").run().success();
+    project
+        .reyns("shell:db,command=echo kept > /data/file")
+        .run()
+        .success();
+    let id = |p: &Project| container_ids(p)[&p.container("db", "persistent")].clone();
+    let first = id(&project);
+
+    // A conf change: recreated, the data kept.
+    project.file("default.conf", &conf(true));
+    project
+        .reyns("run:all")
+        .run()
+        .success()
+        .stderr_has("conf key publish_ssh_on changed");
+    assert_ne!(first, id(&project));
+    project
+        .reyns("shell:db,command=cat /data/file")
+        .run()
+        .success()
+        .stdout_has("kept");
+
+    // The mounted file edited: the plan names it, the run recreates.
+    std::fs::write(project.dir.join("config/app.ini"), "level=2\n").unwrap();
+    project
+        .reyns("run:all,plan=True")
+        .run()
+        .success()
+        .stdout_has("volume file config/app.ini changed");
+    let second = id(&project);
+    project
+        .reyns("run:all")
+        .run()
+        .success()
+        .stderr_has("recreated 1");
+    assert_ne!(second, id(&project));
+    project
+        .reyns("shell:db,command=cat /etc/app.ini /data/file")
+        .run()
+        .success()
+        .stdout_has("level=2")
+        .stdout_has("kept");
+}
+
+/// Runs git with a fixed identity in `dir`; its stdout.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.email=test@reyns", "-c", "user.name=reyns test"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Writes `files` in the developer's clone, commits and pushes them.
+fn push(dir: &std::path::Path, message: &str, files: &[(&str, &str)]) -> String {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", message]);
+    git(dir, &["push", "-q", "origin", "HEAD"]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// The daemon on a bare repository as `origin`: the first round builds and
+/// runs, a round with no commit is `unchanged` and changes nothing, a commit
+/// to one service recreates its instance only, a commit that does not build
+/// leaves the platform untouched, one that does not start is rolled back
+/// and not retried, and a branch with its own conf uses it.
+#[test]
+fn daemon_follows_git_and_rolls_back() {
+    let project = Project::new();
+    let origin = project.dir.join("origin.git");
+    let dev = project.dir.join("dev");
+    let host = project.dir.join("host");
+    std::fs::create_dir_all(&dev).unwrap();
+    git(
+        &project.dir,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            origin.to_str().unwrap(),
+        ],
+    );
+    git(&dev, &["init", "-q", "-b", "main"]);
+    git(&dev, &["remote", "add", "origin", origin.to_str().unwrap()]);
+    let service = |name: &str, greeting: &str| {
+        (
+            format!("services/{name}/Dockerfile"),
+            format!("FROM reyns/reyns-base\nCOPY prestartup_{name}.sh /prestartup/\n"),
+            format!("services/{name}/prestartup_{name}.sh"),
+            format!("echo {greeting}\n"),
+        )
+    };
+    let (web_df, web_docker, web_pre, _) = service("web", "web v1");
+    let (worker_df, worker_docker, worker_pre, worker_text) = service("worker", "worker v1");
+    push(
+        &dev,
+        "v1",
+        &[
+            (&web_df, &web_docker),
+            (&web_pre, "echo web v1\n"),
+            (&worker_df, &worker_docker),
+            (&worker_pre, &worker_text),
+            (
+                "default.conf",
+                r#"[{"service": "web", "instance": "one"}, {"service": "worker", "instance": "one"}]"#,
+            ),
+            (".gitignore", ".reyns/\nhost.conf\n"),
+        ],
+    );
+    git(
+        &project.dir,
+        &[
+            "clone",
+            "-q",
+            origin.to_str().unwrap(),
+            host.to_str().unwrap(),
+        ],
+    );
+    let daemon = || {
+        support::Test::in_dir(&host)
+            .real_docker()
+            .env("PROJECT_NAME", &project.name)
+            .env("LOG_LEVEL", "DEBUG")
+            .args("daemon:once=True")
+            .run()
+    };
+    let releases = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(host.join(".reyns/releases.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let last = || releases().last().cloned().unwrap();
+    let web = project.container("web", "one");
+    let worker = project.container("worker", "one");
+
+    // First round: built and running.
+    daemon().success();
+    assert_eq!(last()["result"], "deployed");
+    let ids = container_ids(&project);
+    assert_eq!(ids.len(), 2, "{ids:?}");
+
+    // No new commit: unchanged, and no docker command that changes anything.
+    let out = daemon().success();
+    assert_eq!(last()["result"], "unchanged");
+    for line in out.stderr.lines().filter(|l| l.contains("$ docker ")) {
+        let verb = line
+            .split("$ docker ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        assert!(
+            ["ps", "inspect"].contains(&verb),
+            "a change on an unchanged round: {line}"
+        );
+    }
+    assert_eq!(ids, container_ids(&project));
+
+    // One service's prestartup changed: that instance only.
+    let v2 = push(&dev, "web v2", &[(&web_pre, "echo web v2\n")]);
+    daemon().success();
+    let entry = last();
+    assert_eq!(
+        (entry["commit"].as_str(), entry["result"].as_str()),
+        (Some(v2.as_str()), Some("deployed"))
+    );
+    let after = container_ids(&project);
+    assert_ne!(after[&web], ids[&web]);
+    assert_eq!(after[&worker], ids[&worker]);
+    assert!(docker(&["logs", &web]).contains("web v2"));
+
+    // A Dockerfile that does not build: the platform untouched.
+    let broken = push(
+        &dev,
+        "broken build",
+        &[(&worker_df, &format!("{worker_docker}RUN false\n"))],
+    );
+    daemon().code(1);
+    let entry = last();
+    assert_eq!(
+        (entry["commit"].as_str(), entry["result"].as_str()),
+        (Some(broken.as_str()), Some("build failed"))
+    );
+    assert_eq!(after, container_ids(&project));
+    daemon().success();
+    assert_eq!(
+        after,
+        container_ids(&project),
+        "the next round recreated something"
+    );
+
+    // A later good commit deploys.
+    let fixed = push(
+        &dev,
+        "fixed",
+        &[
+            (&worker_df, &worker_docker),
+            (&worker_pre, "echo worker v3\n"),
+        ],
+    );
+    daemon().success();
+    assert_eq!(last()["commit"].as_str(), Some(fixed.as_str()));
+    assert_eq!(last()["result"], "deployed");
+    let good = container_ids(&project);
+
+    // A prestartup that exits 1: rolled back to the previous commit.
+    let bad = push(&dev, "bad start", &[(&web_pre, "echo web v4\nexit 1\n")]);
+    daemon().code(1);
+    let entry = last();
+    assert_eq!(
+        (entry["commit"].as_str(), entry["result"].as_str()),
+        (Some(bad.as_str()), Some("rolled back"))
+    );
+    assert_eq!(
+        git(&host, &["rev-parse", "HEAD"]),
+        fixed,
+        "the working tree is back at the good commit"
+    );
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Status}}", &web]),
+        "running"
+    );
+    assert!(
+        docker(&["logs", &web]).contains("web v2"),
+        "web runs the previous image again"
+    );
+    assert_eq!(good[&worker], container_ids(&project)[&worker]);
+    // Not retried.
+    let count = releases().len();
+    daemon().success();
+    assert!(
+        releases()[count..]
+            .iter()
+            .all(|e| e["commit"] != bad.as_str()),
+        "the bad commit was retried"
+    );
+
+    // A branch with its own conf.
+    git(&dev, &["checkout", "-q", "-b", "feature"]);
+    push(
+        &dev,
+        "feature conf",
+        &[(
+            "feature.conf",
+            r#"[{"service": "web", "instance": "feature"}]"#,
+        )],
+    );
+    git(&host, &["fetch", "-q", "origin"]);
+    git(
+        &host,
+        &["checkout", "-q", "-b", "feature", "origin/feature"],
+    );
+    daemon().success();
+    assert_eq!(last()["conf"], "feature");
+    assert!(container_ids(&project).contains_key(&project.container("web", "feature")));
+}

@@ -2,13 +2,19 @@
 # reyns-dns: writes local.zone and the reverse zone of the DNS's own address
 # (SERVICE_IP when published, else the container address), with `dns` and
 # this instance in them, and forwards other names to the previous resolvers.
+# Restarted with the same address (docker start, an engine restart), it keeps
+# its zones and their journals: the records instances registered survive.
 set -e
 zone=local.zone
 address=${SERVICE_IP:-$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1)}
 IFS=. read -r a b c d <<< "$address"
 reverse="$c.$b.$a.in-addr.arpa"
 serial=$(date +%s)
+kept=/var/lib/bind/.reyns-address
 
+if [ -f "/var/lib/bind/$zone" ] && [ "$(cat "$kept" 2>/dev/null)" = "$address" ]; then
+    echo "[INFO] Keeping the records of $zone (restarted at the same address)"
+else
 cat > /var/lib/bind/$zone <<ZONE
 \$ORIGIN $zone.
 \$TTL 60
@@ -25,6 +31,9 @@ cat > /var/lib/bind/$reverse <<ZONE
     IN NS  dns.$zone.
 $d  IN PTR dns.$zone.
 ZONE
+rm -f /var/lib/bind/*.jnl
+echo "$address" > "$kept"
+fi
 
 servers=$(grep -E '^nameserver' /etc/resolv.conf | awk '{print $2}' | grep -E '^[0-9.]+$' | grep -v '^127\.' | grep -vxF "$address" || true)
 forwarders=""
@@ -55,6 +64,5 @@ zone "$reverse" {
 };
 CONF
 
-rm -f /var/lib/bind/*.jnl
 chown -R bind:bind /var/lib/bind
 echo "[INFO] DNS for $zone at $address (reverse $reverse)"

@@ -64,7 +64,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn to_map(&self) -> Map {
+    pub fn to_map(&self) -> Map {
         let mut map = Map::new();
         map.insert("exit_code".into(), self.code.into());
         map.insert("stdout".into(), self.stdout.clone().into());

@@ -84,6 +84,29 @@ pub mod api {
             .map_or(0.0, |d| d.as_secs_f64())
     }
 
+    /// The current time in UTC as RFC 3339 (`2026-11-25T06:44:09Z`), for logs.
+    ///
+    /// ```rhai
+    /// term::out(`${env::timestamp()} deploying`);
+    /// ```
+    pub fn timestamp() -> String {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        super::rfc3339(seconds)
+    }
+
+    /// Takes note that an interrupt (SIGINT, SIGTERM) was handled: the verb
+    /// then exits with its own status instead of 130 (a daemon that
+    /// finished its step and stopped cleanly).
+    ///
+    /// ```rhai
+    /// if env::interrupted() { env::acknowledge_interrupt(); return 0; }
+    /// ```
+    pub fn acknowledge_interrupt() {
+        super::super::acknowledge_interrupt();
+    }
+
     /// Sleeps for `seconds` (stops early on Ctrl-C).
     ///
     /// ```rhai
@@ -126,4 +149,43 @@ pub mod api {
 pub fn getrandom_fill(bytes: &mut [u8]) -> std::io::Result<()> {
     use std::io::Read;
     std::fs::File::open("/dev/urandom")?.read_exact(bytes)
+}
+
+/// Seconds since the epoch as an RFC 3339 UTC time (days to a civil date
+/// by Howard Hinnant's algorithm).
+pub fn rfc3339(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_588_649), "2026-11-25T06:37:29Z");
+    }
 }

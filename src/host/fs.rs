@@ -1,5 +1,5 @@
 //! Files and folders, for what scripts read and write themselves (host.conf,
-//! build contexts). Nothing here deletes a folder.
+//! build contexts, the release log). Nothing here deletes a folder.
 
 use super::fail;
 use rhai::plugin::*;
@@ -36,6 +36,41 @@ pub mod api {
         super::tree_summary(root, root, &mut budget, &mut summary)
             .or_else(|err| fail(format!("cannot read {path}: {err}")))?;
         Ok(crate::host::text::sha256_hex(&summary).into())
+    }
+
+    /// Appends `text` to a file, creating it (and its folder) when missing.
+    ///
+    /// ```rhai
+    /// fs::append(".reyns/releases.jsonl", line + "\n");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn append(path: &str, text: &str) -> Result<(), Box<EvalAltResult>> {
+        use std::io::Write;
+        if let Some(parent) = Path::new(path).parent() {
+            std::fs::create_dir_all(parent)
+                .or_else(|err| fail(format!("cannot create {}: {err}", parent.display())))?;
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .or_else(|err| fail(format!("cannot append to {path}: {err}")))
+    }
+
+    /// Removes a file (never a folder); nothing when it does not exist.
+    ///
+    /// ```rhai
+    /// fs::remove_file(".reyns/deploying.json");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn remove_file(path: &str) -> Result<(), Box<EvalAltResult>> {
+        match std::fs::remove_file(path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                fail(format!("cannot remove {path}: {err}"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Whether `path` is a folder.

@@ -46,8 +46,9 @@ impl JobResult {
 /// What a job runs: docker commands known up front, or a script function
 /// that gives them once the jobs it waits for are done. It is handed their
 /// results by id, and returns one argv, a list of argvs, `()` for nothing,
-/// or `#{commands, note}`: the note (any value) is added to the job's result
-/// as `note`, for the jobs after it and for the caller.
+/// or `#{commands, note, wait}`: the note (any value) is added to the job's
+/// result as `note`, for the jobs after it and for the caller; `wait: false`
+/// skips the job's readiness wait (its commands do not restart anything).
 pub enum Commands {
     Fixed(Vec<Vec<String>>),
     Deferred(FnPtr),
@@ -262,6 +263,7 @@ pub fn run_graph(
                     continue;
                 }
                 started[index] = true;
+                let mut skip_wait = false;
                 let commands = match &job.commands {
                     Commands::Fixed(commands) => Ok(commands.clone()),
                     Commands::Deferred(function) => {
@@ -280,6 +282,10 @@ pub fn run_graph(
                             if let Some(mut answer) = value.clone().try_cast::<Map>() {
                                 if let Some(note) = answer.remove("note") {
                                     notes.insert(job.id.clone(), note);
+                                }
+                                if answer.get("wait").and_then(|w| w.as_bool().ok()) == Some(false)
+                                {
+                                    skip_wait = true;
                                 }
                                 value = answer.remove("commands").unwrap_or_default();
                             }
@@ -308,7 +314,7 @@ pub fn run_graph(
                 }
                 let work = Work {
                     commands,
-                    wait: job.wait.clone(),
+                    wait: job.wait.clone().filter(|_| !skip_wait),
                 };
                 let done_tx = done_tx.clone();
                 std::thread::spawn(move || {

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod net;
+pub mod program;
 pub mod project;
 pub mod readiness;
 pub mod ssh;
@@ -38,6 +39,7 @@ pub fn register(engine: &mut Engine) {
         ("keys", rhai::exported_module!(keys::api)),
         ("logs", rhai::exported_module!(logs::api)),
         ("net", rhai::exported_module!(net::api)),
+        ("program", rhai::exported_module!(program::api)),
         ("project", rhai::exported_module!(project::api)),
         ("ssh", rhai::exported_module!(ssh::api)),
         ("term", rhai::exported_module!(term::api)),
@@ -96,6 +98,18 @@ static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// Whether SIGINT or SIGTERM arrived: long verbs stop scheduling new work.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static ACKNOWLEDGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records that the verb handled the interrupt itself (it stopped cleanly).
+pub fn acknowledge_interrupt() {
+    ACKNOWLEDGED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether an interrupt arrived that the verb did not handle itself.
+pub fn interrupted_unhandled() -> bool {
+    interrupted() && !ACKNOWLEDGED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 extern "C" fn on_signal(_: libc::c_int) {

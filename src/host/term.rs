@@ -115,9 +115,9 @@ pub mod api {
     /// Logs a message shown only with `LOG_LEVEL=DEBUG`.
     ///
     /// ```rhai
-    /// term::debug(`links: ${links}`);
+    /// term::verbose(`links: ${links}`);
     /// ```
-    pub fn debug(message: &str) {
+    pub fn verbose(message: &str) {
         log(Level::Debug, message);
     }
 

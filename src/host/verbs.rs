@@ -28,6 +28,24 @@ fn reraise<T>(failure: engine::Failure) -> Result<T, Box<EvalAltResult>> {
     }
 }
 
+/// Loads `verb` on `engine` and checks `arguments` (the text after `VERB:`) against it.
+fn checked(
+    engine: &rhai::Engine,
+    verb: &str,
+    arguments: &str,
+) -> Result<(engine::Verb, Map), Box<EvalAltResult>> {
+    let line = if arguments.is_empty() {
+        verb.to_string()
+    } else {
+        format!("{verb}:{arguments}")
+    };
+    let invocation = crate::grammar::parse(&[line]).or_else(fail)?;
+    let project_dir = super::project::dir();
+    let loaded = engine::load(engine, &project_dir, &invocation.verb).or_else(reraise)?;
+    let args = loaded.arguments(&invocation).or_else(reraise)?;
+    Ok((loaded, args))
+}
+
 #[export_module]
 pub mod api {
     /// Every verb, sorted: `#{name, summary, project, overrides}`.
@@ -58,10 +76,9 @@ pub mod api {
     /// let help = verbs::describe("run");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn describe(name: &str) -> Result<Map, Box<EvalAltResult>> {
+    pub fn describe(context: NativeCallContext, name: &str) -> Result<Map, Box<EvalAltResult>> {
         let project_dir = super::super::project::dir();
-        let engine = engine::engine(&project_dir);
-        let verb = engine::load(&engine, &project_dir, name).or_else(reraise)?;
+        let verb = engine::load(context.engine(), &project_dir, name).or_else(reraise)?;
         let options: Array = verb
             .options
             .iter()
@@ -97,20 +114,32 @@ pub mod api {
     /// verbs::invoke("run", "demo,instance=one,conf=default");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn invoke(verb: &str, arguments: &str) -> Result<i64, Box<EvalAltResult>> {
-        let line = if arguments.is_empty() {
-            verb.to_string()
-        } else {
-            format!("{verb}:{arguments}")
-        };
-        let invocation = crate::grammar::parse(&[line]).or_else(fail)?;
-        let project_dir = super::super::project::dir();
-        let engine = engine::engine(&project_dir);
-        let outcome = engine::load(&engine, &project_dir, &invocation.verb).and_then(|verb| {
-            let args = verb.arguments(&invocation)?;
-            verb.run(&engine, args)
-        });
-        outcome.map(i64::from).or_else(reraise)
+    pub fn invoke(
+        context: NativeCallContext,
+        verb: &str,
+        arguments: &str,
+    ) -> Result<i64, Box<EvalAltResult>> {
+        let (loaded, args) = checked(context.engine(), verb, arguments)?;
+        loaded
+            .run(context.engine(), args)
+            .map(i64::from)
+            .or_else(reraise)
+    }
+
+    /// The `args` map a verb's `main` would get for `reyns VERB:ARGS`, after
+    /// the same checks (unknown options, types) and with its defaults: so a
+    /// script can call a verb's library code with well-formed arguments.
+    ///
+    /// ```rhai
+    /// let args = verbs::arguments("run", "all,conf=production");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn arguments(
+        context: NativeCallContext,
+        verb: &str,
+        arguments: &str,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        Ok(checked(context.engine(), verb, arguments)?.1)
     }
 
     /// The host API as Rhai definitions, with each function's documentation.
