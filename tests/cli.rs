@@ -787,3 +787,41 @@ fn clean_reallyall_lists_first_and_needs_force_without_terminal() {
         out.docker
     );
 }
+
+#[test]
+fn daemon_refuses_clearly_without_a_repository_or_an_origin() {
+    let test = Test::new().args("daemon:once=True");
+    test.run()
+        .code(1)
+        .stderr_has("is not in a git working tree")
+        .created_nothing();
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&test.dir)
+        .status()
+        .expect("git init");
+    assert!(init.success());
+    test.run()
+        .code(1)
+        .stderr_has("no remote `origin`")
+        .created_nothing();
+}
+
+#[test]
+fn releases_lists_the_log_or_says_there_is_none() {
+    let test = Test::new().args("releases");
+    test.run().success().stderr_has("no release yet");
+    std::fs::create_dir_all(test.dir.join(".reyns")).unwrap();
+    std::fs::write(
+        test.dir.join(".reyns/releases.jsonl"),
+        r#"{"commit":"0123456789abcdef","branch":"main","conf":"default","started":"2026-11-25T06:00:00Z","ended":"2026-11-25T06:01:00Z","result":"build failed","error":"could not build: web"}"#.to_string() + "\n",
+    )
+    .unwrap();
+    test.run()
+        .success()
+        .stdout_has("0123456789  main")
+        .stdout_has("build failed  could not build: web");
+    let listed: serde_json::Value =
+        serde_json::from_str(&test.args("releases:format=json").run().success().stdout).unwrap();
+    assert_eq!(listed[0]["result"], "build failed");
+}

@@ -25,16 +25,21 @@ case "$policy" in
     *) echo "[ERROR] DNS_UPDATE_POLICY must be HIDE, REPLACE or APPEND, not $policy"; exit 1 ;;
 esac
 
+# Retries until the DNS takes the update, for at most DNS_REGISTER_TIMEOUT
+# seconds (default 10): a DNS that does not answer fails the instance fast,
+# naming its address.
+deadline=$(( $(date +%s) + ${DNS_REGISTER_TIMEOUT:-10} ))
 update() {
-    local attempt
-    for attempt in $(seq 1 ${DNS_REGISTER_ATTEMPTS:-60}); do
-        if nsupdate -k "$key" -t 3 <<< "$1" 2>/tmp/nsupdate.err; then
+    while true; do
+        if nsupdate -k "$key" -t 2 <<< "$1" 2>/tmp/nsupdate.err; then
             return 0
         fi
-        sleep 0.5
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            echo "[ERROR] The DNS at $DNS_SERVICE_IP did not take the update within ${DNS_REGISTER_TIMEOUT:-10} s: $(tr '\n' ' ' < /tmp/nsupdate.err)"
+            return 1
+        fi
+        sleep 0.2
     done
-    echo "[ERROR] The DNS at $DNS_SERVICE_IP did not take the update: $(cat /tmp/nsupdate.err)"
-    return 1
 }
 
 forward="server $DNS_SERVICE_IP
@@ -50,9 +55,10 @@ update add $SERVICE.$zone 60 A $address
 send"
 update "$forward"
 
-# The reverse record, when the address is in the DNS's reverse zone.
+# The reverse record, when the address is in the DNS's reverse zone: one
+# try, the DNS has just answered.
 IFS=. read -r a b c d <<< "$address"
-update "server $DNS_SERVICE_IP
+nsupdate -k "$key" -t 2 <<< "server $DNS_SERVICE_IP
 zone $c.$b.$a.in-addr.arpa
 update delete $d.$c.$b.$a.in-addr.arpa PTR
 update add $d.$c.$b.$a.in-addr.arpa 60 PTR $name.$zone.
