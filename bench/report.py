@@ -36,6 +36,10 @@ def main(folder):
             print(f"| {result['command']} | {result['median']:.3f} | {result['min']:.3f} | {result['max']:.3f} | {base / result['median']:.2f} |")
     print()
     targets(medians)
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as handle:
+            print(handle.read())
 
 
 def targets(medians):
