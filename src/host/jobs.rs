@@ -179,6 +179,51 @@ impl Work {
     }
 }
 
+/// What a job runs, now that the jobs it waits for are done: its fixed
+/// commands, or what its function gives when handed their results (with
+/// their notes). A `#{commands, note, wait}` answer files the note under the
+/// job's id and may skip the readiness wait.
+fn work_for(
+    job: &Job,
+    results: &BTreeMap<String, JobResult>,
+    notes: &mut BTreeMap<String, Dynamic>,
+    resolve: &mut dyn FnMut(&FnPtr, Map) -> HostResult<Dynamic>,
+) -> HostResult<Work> {
+    let function = match &job.commands {
+        Commands::Fixed(commands) => {
+            return Ok(Work {
+                commands: commands.clone(),
+                wait: job.wait.clone(),
+            })
+        }
+        Commands::Deferred(function) => function,
+    };
+    let before: Map = job
+        .after
+        .iter()
+        .filter_map(|id| {
+            let mut result = results.get(id)?.to_map();
+            if let Some(note) = notes.get(id) {
+                result.insert("note".into(), note.clone());
+            }
+            Some((id.into(), result.into()))
+        })
+        .collect();
+    let mut answer = resolve(function, before)?;
+    let mut wait = job.wait.clone();
+    if let Some(mut fields) = answer.clone().try_cast::<Map>() {
+        if let Some(note) = fields.remove("note") {
+            notes.insert(job.id.clone(), note);
+        }
+        if fields.get("wait").and_then(|w| w.as_bool().ok()) == Some(false) {
+            wait = None;
+        }
+        answer = fields.remove("commands").unwrap_or_default();
+    }
+    let commands = command_list(&answer, &format!("the commands of job `{}`", job.id))?;
+    Ok(Work { commands, wait })
+}
+
 /// How many commands may run at once: `requested`, unless `REYNS_PARALLEL`
 /// sets another bound (1 runs everything in order, as plan mode does).
 fn parallel_limit(requested: usize) -> usize {
@@ -263,38 +308,8 @@ pub fn run_graph(
                     continue;
                 }
                 started[index] = true;
-                let mut skip_wait = false;
-                let commands = match &job.commands {
-                    Commands::Fixed(commands) => Ok(commands.clone()),
-                    Commands::Deferred(function) => {
-                        let before: Map = job
-                            .after
-                            .iter()
-                            .filter_map(|id| {
-                                let mut result = results.get(id)?.to_map();
-                                if let Some(note) = notes.get(id) {
-                                    result.insert("note".into(), note.clone());
-                                }
-                                Some((id.into(), result.into()))
-                            })
-                            .collect();
-                        resolve(function, before).and_then(|mut value| {
-                            if let Some(mut answer) = value.clone().try_cast::<Map>() {
-                                if let Some(note) = answer.remove("note") {
-                                    notes.insert(job.id.clone(), note);
-                                }
-                                if answer.get("wait").and_then(|w| w.as_bool().ok()) == Some(false)
-                                {
-                                    skip_wait = true;
-                                }
-                                value = answer.remove("commands").unwrap_or_default();
-                            }
-                            command_list(&value, &format!("the commands of job `{}`", job.id))
-                        })
-                    }
-                };
-                let commands = match commands {
-                    Ok(commands) => commands,
+                let work = match work_for(job, &results, &mut notes, resolve) {
+                    Ok(work) => work,
                     Err(err) => {
                         stopping = true;
                         results.insert(
@@ -309,13 +324,9 @@ pub fn run_graph(
                     }
                 };
                 running += 1;
-                if progress && !commands.is_empty() {
+                if progress && !work.commands.is_empty() {
                     term::log(Level::Info, &format!("{} ...", job.label));
                 }
-                let work = Work {
-                    commands,
-                    wait: job.wait.clone().filter(|_| !skip_wait),
-                };
                 let done_tx = done_tx.clone();
                 std::thread::spawn(move || {
                     let _ = done_tx.send((index, work.execute()));
