@@ -1408,19 +1408,21 @@ fn daemon_follows_git_and_rolls_back() {
     // No new commit: unchanged, and no docker command that changes anything.
     let out = daemon().success();
     assert_eq!(last()["result"], "unchanged");
-    for line in out.stderr.lines().filter(|l| l.contains("$ docker ")) {
-        let verb = line
-            .split("$ docker ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap();
-        assert!(
-            ["ps", "inspect"].contains(&verb),
-            "a change on an unchanged round: {line}"
-        );
-    }
+    let verbs: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter_map(|line| line.split("$ docker ").nth(1))
+        .map(|command| command.split(' ').next().unwrap_or_default())
+        .collect();
+    assert!(
+        verbs.contains(&"ps") && verbs.contains(&"inspect"),
+        "no docker command logged:\n{}",
+        out.stderr
+    );
+    assert!(
+        verbs.iter().all(|verb| ["ps", "inspect"].contains(verb)),
+        "a change on an unchanged round: {verbs:?}"
+    );
     assert_eq!(ids, container_ids(&project));
 
     // One service's prestartup changed: that instance only.
