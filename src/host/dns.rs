@@ -4,7 +4,7 @@
 //! container), so a host with only the docker CLI works.
 
 use super::docker::{self, Outcome};
-use super::{fail, HostResult};
+use super::{fail, HostResult, Target};
 use rhai::plugin::*;
 use rhai::Map;
 
@@ -12,7 +12,7 @@ use rhai::Map;
 const KEY_IN_IMAGES: &str = "/etc/reyns/tsig.key";
 
 /// Sends an update script; returns what nsupdate said.
-fn send(script: &str, container: Option<&str>) -> HostResult<Outcome> {
+fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
     if let Ok(program) = which::which("nsupdate") {
         let keys = super::keys::ensure().or_else(fail)?;
         let key = keys.join("tsig.key");
@@ -48,7 +48,7 @@ fn send(script: &str, container: Option<&str>) -> HostResult<Outcome> {
         });
     }
     let mut argv: Vec<String> = match container {
-        Some(name) => vec!["exec".into(), "--interactive".into(), name.into()],
+        Some(target) => target.argv(&["exec", "--interactive"]),
         None => vec![
             "run".into(),
             "--rm".into(),
@@ -68,16 +68,22 @@ fn send(script: &str, container: Option<&str>) -> HostResult<Outcome> {
 pub mod api {
     /// Sends an nsupdate script (`server ...`, `update ...`, `send`) signed with
     /// the installation's TSIG key, through the host's nsupdate or, without
-    /// one, through `container` (`docker exec`) or a throw-away container when
-    /// `container` is `()`. Returns `#{ok, exit_code, stdout, stderr}`.
+    /// one, through `container` (`docker exec`; a container on another engine
+    /// is that engine's docker options followed by its name, e.g.
+    /// `["--host", "tcp://10.0.0.6:2375", "demo-demo-one"]`) or a throw-away
+    /// container when `container` is `()`. Returns `#{ok, exit_code, stdout, stderr}`.
     ///
     /// ```rhai
     /// let result = dns::update("server 172.17.0.2\nupdate delete demo-one.local.zone A\nsend\n", ());
     /// ```
     #[rhai_fn(return_raw)]
     pub fn update(script: &str, container: Dynamic) -> Result<Map, Box<EvalAltResult>> {
-        let container = container.into_string().ok();
-        let outcome = send(script, container.as_deref())?;
+        let container = if container.is_unit() {
+            None
+        } else {
+            Some(Target::from_dynamic(&container, "dns::update")?)
+        };
+        let outcome = send(script, container)?;
         let mut map = Map::new();
         map.insert("ok".into(), (outcome.code == 0).into());
         map.insert("exit_code".into(), outcome.code.into());

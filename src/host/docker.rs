@@ -131,10 +131,15 @@ fn failed(argv: &[String], outcome: &Outcome) -> Box<EvalAltResult> {
     if detail.contains("Cannot connect to the Docker daemon")
         || detail.contains("Is the docker daemon running")
     {
-        let message = format!(
-            "the Docker engine is not reachable (`{}`): start it, or check DOCKER_HOST",
-            detail.lines().last().unwrap_or_default().trim()
-        );
+        let last_line = detail.lines().last().unwrap_or_default().trim();
+        let message = match argv {
+            [flag, endpoint, ..] if flag == "--host" || flag == "--context" => {
+                format!("the Docker engine at {endpoint} is not reachable (`{last_line}`)")
+            }
+            _ => format!(
+                "the Docker engine is not reachable (`{last_line}`): start it, or check DOCKER_HOST"
+            ),
+        };
         return Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE));
     }
     let message = format!(
@@ -180,6 +185,30 @@ fn inherited(argv: &[String], with_stdin: bool) -> Result<i64, Box<EvalAltResult
         .run()
         .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
     Ok(exit_code(&output.status))
+}
+
+/// One batched `docker FLAGS inspect NAMES`, parsed: names docker does not
+/// know are absent, any other failure is an error.
+fn inspected(flags: &[String], names: &[String]) -> HostResult<Map> {
+    if names.is_empty() {
+        return Ok(Map::new());
+    }
+    let mut argv = flags.to_vec();
+    argv.push("inspect".to_string());
+    argv.extend(names.iter().cloned());
+    let done = outcome(&argv, None)?;
+    let missing_only = done
+        .stderr
+        .lines()
+        .all(|line| line.trim().is_empty() || line.contains("No such object"));
+    if done.code != 0 && !missing_only {
+        return Err(failed(&argv, &done));
+    }
+    let found = crate::host::inspect::parse(&done.stdout, names).or_else(fail)?;
+    found
+        .into_iter()
+        .map(|(name, object)| Ok((name.into(), rhai::serde::to_dynamic(object)?)))
+        .collect()
 }
 
 #[export_module]
@@ -246,19 +275,8 @@ pub mod api {
     pub fn json_lines(argv: Array) -> Result<Array, Box<EvalAltResult>> {
         let argv = strings(&argv, "docker::json_lines")?;
         let stdout = checked(&argv, None)?;
-        stdout
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| {
-                let value: serde_json::Value = serde_json::from_str(line).or_else(|err| {
-                    fail(format!(
-                        "`{}` printed a line that is not JSON ({err}): {line}",
-                        shown(&argv)
-                    ))
-                })?;
-                rhai::serde::to_dynamic(value)
-            })
-            .collect()
+        crate::host::text::json_lines(&stdout)
+            .or_else(|err| fail(format!("`{}` printed {err}", shown(&argv))))
     }
 
     /// Inspects containers and images in one batched `docker inspect` and
@@ -273,25 +291,95 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn inspect(names: Array) -> Result<Map, Box<EvalAltResult>> {
-        let names = strings(&names, "docker::inspect")?;
-        if names.is_empty() {
-            return Ok(Map::new());
-        }
-        let mut argv = vec!["inspect".to_string()];
-        argv.extend(names.iter().cloned());
-        let done = outcome(&argv, None)?;
-        let missing_only = done
-            .stderr
-            .lines()
-            .all(|line| line.trim().is_empty() || line.contains("No such object"));
-        if done.code != 0 && !missing_only {
-            return Err(failed(&argv, &done));
-        }
-        let found = crate::host::inspect::parse(&done.stdout, &names).or_else(fail)?;
-        found
+        inspected(&[], &strings(&names, "docker::inspect")?)
+    }
+
+    /// Like `inspect`, on the engine that `flags` (docker's global options,
+    /// e.g. `["--host", "tcp://10.0.0.6:2375"]`, `[]` for the local one) reach.
+    ///
+    /// ```rhai
+    /// let found = docker::inspect_on(["--context", "lab2"], ["demo-demo-one"]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn inspect_on(flags: Array, names: Array) -> Result<Map, Box<EvalAltResult>> {
+        inspected(
+            &strings(&flags, "docker::inspect_on")?,
+            &strings(&names, "docker::inspect_on")?,
+        )
+    }
+
+    /// Runs read-only docker commands side by side (always, even in plan
+    /// mode) and returns one `#{ok, exit_code, stdout, stderr}` per command,
+    /// in order, never failing on a non-zero exit: e.g. one `docker ps` per
+    /// node, so a node that does not answer leaves the others listed.
+    ///
+    /// ```rhai
+    /// let answers = docker::query_each([["--host", "tcp://10.0.0.6:2375", "ps"], ["ps"]]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn query_each(batch: Array) -> Result<Array, Box<EvalAltResult>> {
+        let argvs = batch
+            .iter()
+            .map(|argv| match argv.read_lock::<Array>() {
+                Some(array) => strings(&array, "docker::query_each"),
+                None => fail("docker::query_each takes a list of argv lists"),
+            })
+            .collect::<HostResult<Vec<Vec<String>>>>()?;
+        // Script errors cannot cross threads: each thread hands back text.
+        let outcomes: Vec<Result<Outcome, String>> = std::thread::scope(|scope| {
+            let running: Vec<_> = argvs
+                .iter()
+                .map(|argv| scope.spawn(move || outcome(argv, None).map_err(|err| err.to_string())))
+                .collect();
+            running
+                .into_iter()
+                .map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|_| Err("a docker query thread panicked".to_string()))
+                })
+                .collect()
+        });
+        outcomes
             .into_iter()
-            .map(|(name, object)| Ok((name.into(), rhai::serde::to_dynamic(object)?)))
+            .map(|done| Ok(done.or_else(fail)?.to_map().into()))
             .collect()
+    }
+
+    /// Copies images from the local engine to the one `flags` reach, as
+    /// `docker save IMAGES | docker FLAGS load` (through this host, no
+    /// registry). In plan mode the pipeline is printed instead.
+    ///
+    /// ```rhai
+    /// docker::copy_images(["reyns/reyns-base"], ["--host", "tcp://10.0.0.6:2375"]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn copy_images(images: Array, flags: Array) -> Result<(), Box<EvalAltResult>> {
+        let mut save = vec!["save".to_string()];
+        save.extend(strings(&images, "docker::copy_images")?);
+        let mut load = strings(&flags, "docker::copy_images")?;
+        load.extend(["load".to_string(), "--quiet".into()]);
+        if planning() {
+            println!("{} | {}", shown(&save), shown(&load));
+            return Ok(());
+        }
+        let output = command(&save)?
+            .pipe(command(&load)?)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .or_else(|err| fail(format!("cannot run `{}`: {err}", shown(&save))))?;
+        if !output.status.success() {
+            return fail(format!(
+                "`{} | {}` failed with exit code {}:\n{}",
+                shown(&save),
+                shown(&load),
+                exit_code(&output.status),
+                tail(&String::from_utf8_lossy(&output.stderr))
+            ));
+        }
+        Ok(())
     }
 
     /// Runs a docker command with its output shown live; returns its exit code.
@@ -365,7 +453,8 @@ pub mod api {
             .collect())
     }
 
-    /// Runs jobs `#{id, argv, after: [ids], label, wait: #{container, ready, failed, timeout}}`
+    /// Runs jobs `#{id, argv, after: [ids], label, wait: #{container, ready, failed, timeout, settle, docker}}`
+    /// (`docker`: the global options that reach the container's engine)
     /// in dependency order, at most `limit` at once, printing one progress line
     /// per job start and end. After a failure no new job starts. Returns a map
     /// id -> `#{ok, ran, exit_code, stdout, stderr, seconds, output, skipped, note}`.

@@ -3,7 +3,7 @@
 //! terminal), either once or following as lines arrive.
 
 use super::docker::{self, shown};
-use super::{fail, strings, HostResult};
+use super::{fail, strings, HostResult, Target};
 use rhai::plugin::*;
 use rhai::Array;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -39,12 +39,12 @@ fn prefix(label: &str, width: usize, index: usize, colour: bool) -> String {
     }
 }
 
-/// Prints the logs of `names` merged in time order.
-fn print_merged(names: &[String], labels: &[String], colour: bool) -> HostResult<()> {
+/// Prints the logs of `targets` merged in time order.
+fn print_merged(targets: &[Target], labels: &[String], colour: bool) -> HostResult<()> {
     let width = labels.iter().map(String::len).max().unwrap_or(0);
     let mut lines: Vec<(String, usize, String)> = Vec::new();
-    for (index, name) in names.iter().enumerate() {
-        let argv = vec!["logs".to_string(), "--timestamps".into(), name.clone()];
+    for (index, target) in targets.iter().enumerate() {
+        let argv = target.argv(&["logs", "--timestamps"]);
         let outcome = docker::outcome(&argv, None)?;
         if outcome.code != 0 {
             return fail(format!(
@@ -70,20 +70,15 @@ fn print_merged(names: &[String], labels: &[String], colour: bool) -> HostResult
     Ok(())
 }
 
-/// Follows the logs of `names`, printing lines as they come, until they all end
-/// or Ctrl-C.
-fn print_following(names: &[String], labels: &[String], colour: bool) -> HostResult<()> {
+/// Follows the logs of `targets`, printing lines as they come, until they all
+/// end or Ctrl-C.
+fn print_following(targets: &[Target], labels: &[String], colour: bool) -> HostResult<()> {
     let width = labels.iter().map(String::len).max().unwrap_or(0);
     let (lines_tx, lines_rx) = mpsc::channel::<(usize, String)>();
     let mut readers = Vec::new();
-    for (index, name) in names.iter().enumerate() {
-        let argv = vec![
-            "logs".to_string(),
-            "--follow".into(),
-            "--tail".into(),
-            "20".into(),
-            name.clone(),
-        ];
+    for (index, target) in targets.iter().enumerate() {
+        let argv = target.argv(&["logs", "--follow", "--tail", "20"]);
+        let name = &target.name;
         let reader = docker::command(&argv)?
             .stderr_to_stdout()
             .stdin_null()
@@ -126,7 +121,8 @@ fn print_following(names: &[String], labels: &[String], colour: bool) -> HostRes
 
 #[export_module]
 pub mod api {
-    /// Prints the output of containers `names`, each line prefixed by the
+    /// Prints the output of containers `targets` (names, or `[docker options...,
+    /// name]` for a container on another engine), each line prefixed by the
     /// matching entry of `labels` (coloured on a terminal), merged in time
     /// order; with `follow`, keeps printing new lines until Ctrl-C.
     ///
@@ -134,8 +130,11 @@ pub mod api {
     /// logs::show(["p-demo-one", "p-demo-two"], ["demo-one", "demo-two"], false);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn show(names: Array, labels: Array, follow: bool) -> Result<(), Box<EvalAltResult>> {
-        let names = strings(&names, "logs::show")?;
+    pub fn show(targets: Array, labels: Array, follow: bool) -> Result<(), Box<EvalAltResult>> {
+        let names = targets
+            .iter()
+            .map(|target| Target::from_dynamic(target, "logs::show"))
+            .collect::<HostResult<Vec<Target>>>()?;
         let labels = strings(&labels, "logs::show")?;
         if names.len() != labels.len() {
             return fail("logs::show needs one label per container");

@@ -93,6 +93,45 @@ pub fn strings(values: &rhai::Array, what: &str) -> HostResult<Vec<String>> {
         .collect()
 }
 
+/// A container as scripts name it: its name, or, on another engine, a list
+/// of docker's global options followed by the name
+/// (`["--host", "tcp://10.0.0.6:2375", "demo-demo-one"]`).
+pub struct Target {
+    /// docker's global options that reach the container's engine.
+    pub flags: Vec<String>,
+    pub name: String,
+}
+
+impl Target {
+    pub fn from_dynamic(value: &rhai::Dynamic, what: &str) -> HostResult<Target> {
+        if let Some(words) = value.read_lock::<rhai::Array>() {
+            let mut flags = strings(&words, what)?;
+            return match flags.pop() {
+                Some(name) => Ok(Target { flags, name }),
+                None => fail(format!("{what}: an empty container target")),
+            };
+        }
+        if value.is_string() {
+            return Ok(Target {
+                flags: Vec::new(),
+                name: value.to_string(),
+            });
+        }
+        fail(format!(
+            "{what} takes a container name or [docker options..., name], got a `{}`",
+            value.type_name()
+        ))
+    }
+
+    /// `docker FLAGS WORDS... NAME`'s argv (after `docker`).
+    pub fn argv(&self, words: &[&str]) -> Vec<String> {
+        let mut argv = self.flags.clone();
+        argv.extend(words.iter().map(|word| word.to_string()));
+        argv.push(self.name.clone());
+        argv
+    }
+}
+
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether SIGINT or SIGTERM arrived: long verbs stop scheduling new work.

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// What makes a started container ready, or failed.
 #[derive(Clone)]
 pub struct Readiness {
+    /// docker's global options that reach the container's engine (`--host ...`).
+    flags: Vec<String>,
     container: String,
     ready: String,
     failed: String,
@@ -32,7 +34,15 @@ impl Readiness {
             .get("timeout")
             .and_then(|v| v.as_int().ok())
             .unwrap_or(120);
+        let flags = match map.get("docker") {
+            None => Vec::new(),
+            Some(value) => match value.read_lock::<rhai::Array>() {
+                Some(array) => super::strings(&array, "readiness docker")?,
+                None => return fail("readiness `docker` must be a list of docker options"),
+            },
+        };
         Ok(Readiness {
+            flags,
             container: text("container")?,
             ready: text("ready")?,
             failed: text("failed")?,
@@ -58,7 +68,8 @@ impl Readiness {
         if planning() {
             return Ok((true, String::new()));
         }
-        let mut argv = vec!["logs".to_string(), "--follow".into()];
+        let mut argv = self.flags.clone();
+        argv.extend(["logs".to_string(), "--follow".into()]);
         if let Some(since) = since.and_then(|at| at.duration_since(UNIX_EPOCH).ok()) {
             argv.push("--since".into());
             argv.push(format!("{}.{:09}", since.as_secs(), since.subsec_nanos()));

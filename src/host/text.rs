@@ -19,6 +19,33 @@ pub mod api {
         rhai::serde::to_dynamic(value)
     }
 
+    /// Parses text holding one JSON value per line (docker's
+    /// `--format '{{json .}}'`), skipping blank lines.
+    ///
+    /// ```rhai
+    /// let rows = text::parse_json_lines("{\"a\":1}\n{\"a\":2}\n");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn parse_json_lines(lines: &str) -> Result<Array, Box<EvalAltResult>> {
+        json_lines(lines).or_else(fail)
+    }
+
+    /// The last line of `value` that is not blank, trimmed ("" when none):
+    /// the gist of a command's error output.
+    ///
+    /// ```rhai
+    /// term::warn(text::last_line(result.stderr));
+    /// ```
+    pub fn last_line(value: &str) -> String {
+        value
+            .lines()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
     /// Writes a value as pretty JSON.
     ///
     /// ```rhai
@@ -132,6 +159,20 @@ pub mod api {
             .map(|words| words.into_iter().map(Dynamic::from).collect())
             .or_else(|err| fail(format!("cannot split `{line}` into words: {err}")))
     }
+}
+
+/// Parses one JSON value per line into script values; the error names the
+/// line that is not JSON.
+pub fn json_lines(lines: &str) -> Result<Array, String> {
+    lines
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .map_err(|err| format!("a line that is not JSON ({err}): {line}"))?;
+            rhai::serde::to_dynamic(value).map_err(|err| err.to_string())
+        })
+        .collect()
 }
 
 /// The SHA-256 of `bytes`, in lower-case hex.
