@@ -851,28 +851,6 @@ fn multinode_demo_on_one_host() {
     assert_eq!(left, 4, "clean:group=node2 removes its two instances only");
 }
 
-/// Runs `reyns LINE` inside a node container, in its copy of the demo.
-fn on_node(node: &str, env: &[(&str, &str)], line: &str) -> std::process::Output {
-    let mut args = vec![
-        "exec".to_string(),
-        "-w".into(),
-        "/demo".into(),
-        "-e".into(),
-        "PROJECT_NAME=mn".into(),
-    ];
-    for (key, value) in env {
-        args.push("-e".into());
-        args.push(format!("{key}={value}"));
-    }
-    args.push(node.into());
-    args.push("reyns".into());
-    args.push(line.into());
-    std::process::Command::new("docker")
-        .args(&args)
-        .output()
-        .unwrap()
-}
-
 fn ok(output: std::process::Output, what: &str) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(
@@ -883,19 +861,14 @@ fn ok(output: std::process::Output, what: &str) -> String {
     stdout
 }
 
-/// Three hosts, each a container running its own Docker engine with reyns in
-/// it: the master's DNS is published on the master's address, the nodes
-/// register their instances with their own addresses, and names resolve
-/// across hosts. Every node, engine and container goes when the test ends.
-#[test]
-fn multinode_demo_across_three_hosts() {
-    let project = Project::new();
+/// The image of a test node: Debian with a Docker engine.
+fn node_image() -> &'static str {
     let node_image = "reyns-test-node";
     if docker(&["images", "-q", node_image]).is_empty() {
         let context = support::temp_dir();
         std::fs::write(
             context.join("Dockerfile"),
-            "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends docker.io iproute2 iputils-ping ca-certificates && rm -rf /var/lib/apt/lists/*\n",
+            "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends docker.io iproute2 procps && rm -rf /var/lib/apt/lists/*\n",
         )
         .unwrap();
         ok(
@@ -906,179 +879,275 @@ fn multinode_demo_across_three_hosts() {
                 .unwrap(),
             "building the node image",
         );
+        let _ = std::fs::remove_dir_all(&context);
     }
-    let images = [
-        "debian:bookworm-slim",
-        "reyns/reyns-common-debian12",
-        "reyns/reyns-base-debian12",
-        "reyns/reyns-dns-debian12",
-        "reyns/reyns-common",
-        "reyns/reyns-base",
-        "reyns/reyns-dns",
-    ];
-    let archive = support::temp_dir().join("images.tar");
-    let mut save = vec!["save", "-o", archive.to_str().unwrap()];
-    save.extend(images);
+    node_image
+}
+
+/// The test's own network and the node containers on it, removed (with
+/// their engines' volumes) when dropped, pass or fail.
+struct Nodes {
+    network: String,
+    containers: Vec<String>,
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for container in &self.containers {
+            docker(&["rm", "-f", "-v", container]);
+        }
+        docker(&["network", "rm", &self.network]);
+    }
+}
+
+/// The container names a node's engine holds, sorted.
+fn names_on(node_container: &str) -> Vec<String> {
+    let mut names: Vec<String> = docker(&[
+        "exec",
+        node_container,
+        "docker",
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}}",
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect();
+    names.sort();
+    names
+}
+
+/// Three nodes, each a container running its own Docker engine, reached
+/// from this host's reyns over tcp://<node>:2375 on the test's own network:
+/// one `run:all` places every group on its node, the DNS on the master's
+/// address; names resolve across nodes; `ps` lists every node; `clean:all`
+/// cleans the nodes that answer and names the one that does not.
+#[test]
+fn multinode_demo_driven_from_one_workstation() {
+    let mut guard = Nodes {
+        network: support::unique_name(),
+        containers: Vec::new(),
+    };
+    let network = guard.network.clone();
     ok(
         std::process::Command::new("docker")
-            .args(&save)
+            .args(["network", "create", &network])
             .output()
             .unwrap(),
-        "saving Reyns' images",
+        "creating the test network",
     );
-
+    let project = Project::new();
+    support::copy_tree(&support::repo().join("demo"), &project.dir);
+    let image = node_image();
     let nodes = ["master", "node1", "node2"];
-    let label = format!("reyns.project={}", project.name);
-    for (index, node) in nodes.iter().enumerate() {
-        let name = format!("{}-{node}", project.name);
+    let node = |n: &str| format!("{}-{n}", project.name);
+    let node2 = node("node2");
+    for (index, n) in nodes.iter().enumerate() {
         let bip = format!("172.30.{}.1/24", index + 1);
+        guard.containers.push(node(n));
         ok(
             std::process::Command::new("docker")
+                .args(["run", "-d", "--name", &node(n), "--hostname", n])
+                .args(["--network", &network])
+                .args(["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN"])
+                .args(["--security-opt", "seccomp=unconfined", "--cgroupns", "host"])
                 .args([
-                    "run",
-                    "-d",
-                    "--name",
-                    &name,
-                    "--hostname",
-                    node,
-                    "--label",
-                    &label,
-                ])
-                .args([
-                    "--cap-add",
-                    "SYS_ADMIN",
-                    "--cap-add",
-                    "NET_ADMIN",
-                    "--security-opt",
-                    "seccomp=unconfined",
-                ])
-                .args([
-                    "--cgroupns",
-                    "host",
                     "-v",
                     "/sys/fs/cgroup:/sys/fs/cgroup:rw",
                     "-v",
                     "/var/lib/docker",
                 ])
-                .args([node_image, "dockerd", "--bip", &bip])
+                .args([image, "dockerd", "--bip", &bip])
+                // Plain tcp: on the test's own network only.
+                .args([
+                    "-H",
+                    "unix:///var/run/docker.sock",
+                    "-H",
+                    "tcp://0.0.0.0:2375",
+                ])
                 .output()
                 .unwrap(),
             "starting a node",
         );
     }
-    let node = |n: &str| format!("{}-{n}", project.name);
-    let loads: Vec<_> = nodes
-        .iter()
-        .map(|n| {
-            let name = node(n);
-            let archive = archive.clone();
-            std::thread::spawn(move || {
-                assert!(eventually(60, || std::process::Command::new("docker")
-                    .args(["exec", &name, "docker", "info"])
-                    .output()
-                    .unwrap()
-                    .status
-                    .success()));
-                ok(
-                    std::process::Command::new("docker")
-                        .args(["exec", "-i", &name, "docker", "load", "-q"])
-                        .stdin(std::fs::File::open(&archive).unwrap())
-                        .output()
-                        .unwrap(),
-                    "loading images into a node",
-                );
-            })
-        })
-        .collect();
-    for load in loads {
-        load.join().expect("loading images into a node");
-    }
-    let keys = support::default_home().join("keys");
-    for n in nodes {
-        for (from, to) in [
-            (support::reyns_bin(), "/usr/local/bin/reyns".into()),
-            (keys.clone(), "/root/.reyns/keys".into()),
-            (support::repo().join("demo"), "/demo".to_string()),
-        ] {
-            if to == "/root/.reyns/keys" {
-                docker(&["exec", &node(n), "mkdir", "-p", "/root/.reyns"]);
-            }
-            ok(
-                std::process::Command::new("docker")
-                    .args(["cp", from.to_str().unwrap(), &format!("{}:{to}", node(n))])
-                    .output()
-                    .unwrap(),
-                "copying into a node",
-            );
-        }
-        ok(on_node(&node(n), &[], "build:all"), "build:all on a node");
-    }
     let address = |n: &str| {
-        docker(&[
-            "inspect",
-            "--format",
-            "{{.NetworkSettings.IPAddress}}",
-            &node(n),
-        ])
+        let template = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
+        docker(&["inspect", "--format", &template, &node(n)])
     };
-    let master = address("master");
-
-    ok(
-        on_node(
-            &node("master"),
-            &[],
-            "run:group=master,conf=default-multinode",
+    let endpoints: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("\"{n}\": \"tcp://{}:2375\"", address(n)))
+        .collect();
+    project.file(
+        "host.conf",
+        &format!(
+            "{{\"env_vars\": {{}}, \"nodes\": {{{}}}}}\n",
+            endpoints.join(", ")
         ),
-        "run:group=master",
+    );
+    for n in nodes {
+        assert!(
+            eventually(120, || project
+                .reyns(&format!("doctor:node={n}"))
+                .run()
+                .stdout
+                .contains("answers")),
+            "the engine of node {n} did not come up"
+        );
+    }
+
+    // Reyns' images copied through this host, the demo built on each node.
+    project.reyns("init:node=all").run().success();
+    project
+        .reyns("init:node=node1")
+        .run()
+        .success()
+        .stderr_has("has Reyns' images already");
+    project.reyns("build:all,node=all").run().success();
+
+    project
+        .reyns("run:all,conf=default-multinode")
+        .run()
+        .success();
+    let master = address("master");
+    assert_eq!(
+        names_on(&node("master")),
+        vec![
+            project.container("demo", "main"),
+            project.container("reyns-dns", "main")
+        ]
     );
     for n in ["node1", "node2"] {
-        ok(
-            on_node(
-                &node(n),
-                &[],
-                &format!("doctor:conf=default-multinode,dns={master}"),
-            ),
-            "doctor on a node",
-        );
-        ok(
-            on_node(
-                &node(n),
-                &[("DNS_SERVICE_IP", &master)],
-                &format!("run:group={n},conf=default-multinode"),
-            ),
-            "run:group on a node",
+        assert_eq!(
+            names_on(&node(n)),
+            vec![
+                project.container("demo", &format!("one{n}")),
+                project.container("demo", &format!("two{n}"))
+            ]
         );
     }
-    let ping = ok(
-        on_node(
-            &node("node2"),
-            &[],
-            "ssh:demo,onenode2,command=ping -c1 demo-onenode1",
-        ),
-        "ping across nodes",
+    // DNS_SERVICE_IP filled in from the master's DNS, SERVICE_IP read on the node.
+    let onenode1 = docker(&[
+        "exec",
+        &node("node1"),
+        "docker",
+        "inspect",
+        "--format",
+        "{{join .Config.Env \" \"}}",
+        &project.container("demo", "onenode1"),
+    ]);
+    assert!(
+        onenode1.contains(&format!("DNS_SERVICE_IP={master}")),
+        "{onenode1}"
     );
     assert!(
-        ping.contains(&address("node1")) && ping.contains("1 received"),
-        "{ping}"
+        onenode1.contains(&format!("SERVICE_IP={}", address("node1"))),
+        "{onenode1}"
     );
-    let resolved = ok(
-        on_node(
-            &node("node1"),
-            &[],
-            "shell:demo,twonode1,command=host demo-main",
-        ),
-        "resolving the master's instance",
-    );
-    assert!(resolved.contains(&master), "{resolved}");
+
+    project
+        .reyns("doctor:conf=default-multinode")
+        .run()
+        .success()
+        .stdout_has("node node2: ok: the DNS at")
+        .stdout_has("answers queries on udp/53 from there")
+        .stdout_has("carry this installation's key");
+    project
+        .reyns("shell:demo,onenode2,command=ping -c1 demo-onenode1")
+        .run()
+        .success()
+        .stdout_has(&address("node1"))
+        .stdout_has("1 received");
+    project
+        .reyns("ssh:demo,onenode2,command=true")
+        .run()
+        .code(1)
+        .stderr_has("publish_ssh_on");
+    let table = project.reyns("ps").run().success();
+    assert!(table.stdout.contains("NODE"), "{}", table.stdout);
+    for (instance, n) in [
+        ("main", "master"),
+        ("onenode1", "node1"),
+        ("twonode2", "node2"),
+    ] {
+        assert!(
+            table.stdout.lines().any(|line| line
+                .starts_with(&format!("demo,instance={instance} "))
+                && line.trim_end().ends_with(n)),
+            "{instance} on {n}:\n{}",
+            table.stdout
+        );
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&project.reyns("ps:format=json").run().success().stdout).unwrap();
+    let placed: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["container"].as_str().unwrap().to_string(),
+                row["node"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(placed.len(), 6, "{placed:?}");
+    assert!(placed.contains(&(project.container("reyns-dns", "main"), "master".into())));
+    assert!(placed.contains(&(project.container("demo", "twonode2"), "node2".into())));
+    project
+        .reyns("logs:demo,onenode1")
+        .run()
+        .success()
+        .stdout_has("demo-onenode1 |");
+
+    // A node whose engine does not answer (its port refuses connections):
+    // named, the others still cleaned.
+    let refuse = [
+        "-p",
+        "tcp",
+        "--dport",
+        "2375",
+        "-j",
+        "REJECT",
+        "--reject-with",
+        "tcp-reset",
+    ];
+    let mut block = vec!["exec", node2.as_str(), "iptables", "-I", "INPUT"];
+    block.extend(refuse);
     ok(
-        on_node(
-            &node("node2"),
-            &[],
-            "clean:group=node2,conf=default-multinode,force=True",
-        ),
-        "clean:group on a node",
+        std::process::Command::new("docker")
+            .args(&block)
+            .output()
+            .unwrap(),
+        "blocking node2's engine",
     );
-    let _ = std::fs::remove_file(&archive);
+    project
+        .reyns("clean:all,conf=default-multinode,force=True")
+        .run()
+        .code(1)
+        .stderr_has("node node2 does not answer");
+    assert!(names_on(&node("master")).is_empty());
+    assert!(names_on(&node("node1")).is_empty());
+    assert_eq!(
+        names_on(&node2).len(),
+        2,
+        "node2's instances are left to a later clean"
+    );
+    let mut unblock = vec!["exec", node2.as_str(), "iptables", "-D", "INPUT"];
+    unblock.extend(refuse);
+    ok(
+        std::process::Command::new("docker")
+            .args(&unblock)
+            .output()
+            .unwrap(),
+        "unblocking node2's engine",
+    );
+    project
+        .reyns("clean:all,conf=default-multinode,force=True")
+        .run()
+        .success();
+    assert!(names_on(&node("node2")).is_empty());
 }
 
 /// The container id of each of the project's instances, by container name.

@@ -138,6 +138,19 @@ pub mod api {
         value.trim().to_string()
     }
 
+    /// Where `find` last occurs in `value`, in characters (as Rhai's
+    /// `sub_string` counts), or -1 when it does not.
+    ///
+    /// ```rhai
+    /// let at = text::last_index_of("0.0.0.0:2201", ":");   // 7
+    /// ```
+    pub fn last_index_of(value: &str, find: &str) -> i64 {
+        match value.rfind(find) {
+            Some(byte) => value[..byte].chars().count() as i64,
+            None => -1,
+        }
+    }
+
     /// A name in backticks, the way reyns quotes names in messages.
     ///
     /// ```rhai
@@ -182,4 +195,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api;
+
+    #[test]
+    fn last_index_of_counts_characters() {
+        assert_eq!(api::last_index_of("0.0.0.0:2201", ":"), 7);
+        assert_eq!(api::last_index_of("[::]:2201", ":"), 4);
+        assert_eq!(api::last_index_of("é-x-y", "-"), 3);
+        assert_eq!(api::last_index_of("none", ":"), -1);
+    }
+
+    #[test]
+    fn last_line_skips_blank_lines() {
+        assert_eq!(api::last_line("first\nerror: gone\n\n"), "error: gone");
+        assert_eq!(api::last_line(""), "");
+    }
 }
