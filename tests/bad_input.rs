@@ -253,3 +253,52 @@ fn debug_logging_prints_no_key_material() {
         assert_eq!(mode & 0o777, 0o600, "{name} is not 0600");
     }
 }
+
+#[test]
+fn bad_nodes_are_named_before_anything() {
+    for (host_conf, conf, line, says) in [
+        (
+            r#"{"nodes": {"node1": "ftp://10.0.0.6"}}"#,
+            "",
+            "run:all,conf=default-multinode",
+            "nodes.node1: `ftp://10.0.0.6` is not a docker endpoint",
+        ),
+        (
+            r#"{"nodes": ["tcp://10.0.0.6:2375"]}"#,
+            "",
+            "ps",
+            "\"nodes\" must map node names to docker endpoints",
+        ),
+        (
+            r#"{"nodes": {"local": "tcp://10.0.0.6:2375"}}"#,
+            "",
+            "ps",
+            "nodes.local: \"local\" is the local engine's name",
+        ),
+        (
+            r#"{"nodes": {"node1": "tcp://10.0.0.6:2375"}}"#,
+            r#"[{"service": "demo", "instance": "a", "node": "node9"}]"#,
+            "run:all,conf=broken",
+            "node `node9` is not in host.conf's \"nodes\" (node1)",
+        ),
+        (
+            r#"{"nodes": {"node1": "tcp://10.0.0.6:2375"}}"#,
+            r#"[{"service": "demo", "instance": "a", "node": 1}]"#,
+            "run:all,conf=broken",
+            "`node` must be a string, not 1",
+        ),
+        (
+            r#"{"nodes": {"node1": "tcp://10.0.0.6:2375"}}"#,
+            "",
+            "build:all,node=node7",
+            "node=node7: not in host.conf's \"nodes\" (node1)",
+        ),
+    ] {
+        let test = Test::demo().args(line).env("EXAMPLE_ENV_VAR", "x");
+        std::fs::write(test.dir.join("host.conf"), host_conf).unwrap();
+        if !conf.is_empty() {
+            std::fs::write(test.dir.join("broken.conf"), conf).unwrap();
+        }
+        test.run().clean_error().created_nothing().stderr_has(says);
+    }
+}

@@ -845,3 +845,73 @@ fn a_bad_volume_on_a_later_instance_fails_before_anything_starts() {
         .stderr_has("proj-app-one: volume `no-colon-here` must read src:dst")
         .created_nothing();
 }
+
+/// host.conf naming the demo's three groups as nodes, one of each kind of endpoint.
+const THREE_NODES: &str = r#"{"env_vars": {}, "nodes": {"master": "tcp://10.9.0.5:2375", "node1": "ssh://ops@10.9.0.6", "node2": "context:lab2"}}"#;
+
+#[test]
+fn nodes_get_their_instances_through_docker_global_options() {
+    let test = Test::demo().args("run:all,conf=default-multinode");
+    std::fs::write(test.dir.join("host.conf"), THREE_NODES).unwrap();
+    let out = test.run().success();
+    // Each instance made, and waited for, on its node (the nodes run side
+    // by side, so the order of lines across nodes varies).
+    for (node, instance) in [
+        ("--host tcp://10.9.0.5:2375", "reyns-dns-main"),
+        ("--host tcp://10.9.0.5:2375", "demo-main"),
+        ("--host ssh://ops@10.9.0.6", "demo-onenode1"),
+        ("--host ssh://ops@10.9.0.6", "demo-twonode1"),
+        ("--context lab2", "demo-onenode2"),
+        ("--context lab2", "demo-twonode2"),
+    ] {
+        for command in [
+            format!("docker {node} run --detach --init --name proj-{instance} "),
+            format!("docker {node} logs --follow --since "),
+        ] {
+            assert!(out.docker.contains(&command), "{command}:\n{}", out.docker);
+        }
+    }
+    assert_eq!(
+        out.docker.matches(" run --detach ").count(),
+        6,
+        "{}",
+        out.docker
+    );
+    // from_eth0 read on each node, in a host-network container there.
+    for node in [
+        "--host tcp://10.9.0.5:2375",
+        "--host ssh://ops@10.9.0.6",
+        "--context lab2",
+    ] {
+        assert!(
+            out.docker.contains(&format!("docker {node} run --rm --pull never --network host --entrypoint ip reyns/reyns-base -4 -o addr show dev eth0")),
+            "{node}:\n{}",
+            out.docker
+        );
+    }
+    // Every instance on a node registers on the master's DNS, unasked.
+    assert_eq!(
+        out.docker.matches("DNS_SERVICE_IP=10.9.0.5").count(),
+        5,
+        "{}",
+        out.docker
+    );
+}
+
+#[test]
+fn ps_lists_every_node_and_names_one_that_does_not_answer() {
+    let test = Test::demo()
+        .args("ps:format=json")
+        .docker_answer("fail-on", "docker --context lab2 ps\n")
+        .docker_answer("ps.jsonl", &ps_row("demo", "one", "running"));
+    std::fs::write(test.dir.join("host.conf"), THREE_NODES).unwrap();
+    let out = test.run().code(1).stderr_has("node node2 does not answer");
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let nodes: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["local", "master", "node1"], "{}", out.stdout);
+}

@@ -60,7 +60,12 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut words: Vec<&str> = args.iter().map(String::as_str).collect();
+    // docker's global options that pick an engine (`--host`, `--context`):
+    // this fake is every engine at once.
+    while matches!(words.first(), Some(&"--host" | &"-H" | &"--context" | &"-c")) && words.len() > 1 {
+        words.drain(..2);
+    }
     match words.as_slice() {
         ["ps", ..] => {
             print!("{}", fixture("ps.jsonl").unwrap_or_default());
@@ -105,6 +110,11 @@ fn main() {
             fixture("logs.txt").unwrap_or_else(|| "[INFO] Executing Docker entrypoint command: supervisord\n".into())
         ),
         ["volume", "ls", ..] => print!("{}", fixture("volumes.txt").unwrap_or_default()),
+        // What `ip -4 -o addr show dev IFACE` prints in a host-network container.
+        ["run", rest @ ..] if options(rest, "--entrypoint").first() == Some(&"ip") => {
+            let iface = rest.last().copied().unwrap_or_default();
+            println!("2: {iface}    inet 10.9.0.5/24 brd 10.9.0.255 scope global {iface}\\       valid_lft forever preferred_lft forever");
+        }
         ["run", rest @ ..] => {
             if let Some(name) = options(rest, "--name").first() {
                 if !rest.contains(&"--rm") {
