@@ -1614,3 +1614,62 @@ fn a_dns_that_does_not_answer_fails_fast_naming_it() {
     let took = started.elapsed();
     assert!(took.as_secs() < 15, "failing took {took:?}");
 }
+
+/// `# reyns: ready cmd ...`: an instance is up once its check passes, those
+/// linked to it start only then, `ps` shows docker's health, and a check
+/// that never passes fails the run naming it and what it last said.
+#[test]
+fn readiness_checks_hold_back_dependants_and_show_in_ps() {
+    let project = Project::new();
+    project.service(
+        "slow",
+        "FROM reyns/reyns-base\n# reyns: ready cmd test -f /tmp/ready\nCOPY prestartup_slow.sh /prestartup/\n",
+        &[(
+            "prestartup_slow.sh",
+            "#!/bin/bash\n(sleep 2; date +%s.%N > /tmp/ready) >/dev/null 2>&1 &\n",
+        )],
+    );
+    project.service(
+        "after",
+        "FROM reyns/reyns-base\nCOPY prestartup_after.sh /prestartup/\n",
+        &[("prestartup_after.sh", "#!/bin/bash\ndate +%s.%N > /tmp/started\n")],
+    );
+    project.service(
+        "never",
+        "FROM reyns/reyns-base\n# reyns: ready cmd echo not listening yet; false\n",
+        &[],
+    );
+    project.file(
+        "default.conf",
+        r#"[{"service": "slow", "instance": "a"}, {"service": "after", "instance": "b", "links": ["slow-a:slow"]}]"#,
+    );
+    project.reyns("build:all").run().success();
+    project.reyns("run:all").run().success();
+    let read = |service: &str, instance: &str, file: &str| -> f64 {
+        let text = docker(&["exec", &project.container(service, instance), "cat", file]);
+        text.parse().unwrap_or_else(|_| panic!("{file} in {service}-{instance}: {text:?}"))
+    };
+    let ready = read("slow", "a", "/tmp/ready");
+    let started = read("after", "b", "/tmp/started");
+    assert!(started > ready, "after-b started at {started}, before slow-a was ready at {ready}");
+    assert!(
+        eventually(30, || project
+            .reyns("ps:format=json")
+            .run()
+            .stdout
+            .contains("\"health\": \"healthy\"")),
+        "docker never saw slow-a healthy: {}",
+        project.reyns("ps").run().stdout
+    );
+    let table = project.reyns("ps").run().success().stdout;
+    assert!(table.contains("(healthy)"), "{table}");
+
+    let started = std::time::Instant::now();
+    project
+        .reyns("run:never,instance=c,timeout=3")
+        .run()
+        .code(1)
+        .stderr_has("the readiness check `cmd echo not listening yet; false` did not pass within 3 s")
+        .stderr_has("not listening yet");
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+}

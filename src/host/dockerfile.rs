@@ -1,6 +1,7 @@
 //! Reading a service's Dockerfile: its parents (`FROM`), build arguments
 //! (`ARG`) and Reyns annotations (`# reyns: expose 53/udp`,
-//! `# reyns: expose 8080 as 80`, `# reyns: privileged`).
+//! `# reyns: expose 8080 as 80`, `# reyns: privileged`,
+//! `# reyns: ready tcp 8080`, `# reyns: ready cmd pg_isready`).
 
 use super::fail;
 use rhai::plugin::*;
@@ -14,6 +15,9 @@ pub struct Facts {
     /// (container port, host port, protocol)
     pub exposed: Vec<(u16, u16, String)>,
     pub privileged: bool,
+    /// `# reyns: ready ...`: the annotation as written (`tcp 8080`) and the
+    /// shell line that passes once the service answers.
+    pub ready: Option<(String, String)>,
 }
 
 /// Parses a Dockerfile's text; errors read `file:line: what`.
@@ -83,6 +87,32 @@ fn annotate(facts: &mut Facts, annotation: &str) -> Result<(), String> {
             let (number, protocol) = port_and_protocol(port)?;
             facts.exposed.push((number, number, protocol));
         }
+        ["ready", "tcp", port] => {
+            let (number, protocol) = port_and_protocol(port)?;
+            if protocol != "tcp" {
+                return Err(format!("`ready tcp {port}`: a tcp check needs a tcp port"));
+            }
+            if facts.ready.is_some() {
+                return Err("a second `ready` annotation: keep one".into());
+            }
+            facts.ready = Some((
+                format!("tcp {number}"),
+                format!("bash -c '</dev/tcp/127.0.0.1/{number}'"),
+            ));
+        }
+        ["ready", "cmd", _, ..] => {
+            if facts.ready.is_some() {
+                return Err("a second `ready` annotation: keep one".into());
+            }
+            let line = annotation
+                .trim_start()
+                .strip_prefix("ready")
+                .map(str::trim_start)
+                .and_then(|rest| rest.strip_prefix("cmd"))
+                .unwrap_or_default()
+                .trim();
+            facts.ready = Some((format!("cmd {line}"), line.to_string()));
+        }
         ["expose", port, "as", host] => {
             let (number, protocol) = port_and_protocol(port)?;
             let (host, host_protocol) = port_and_protocol(host)?;
@@ -93,7 +123,7 @@ fn annotate(facts: &mut Facts, annotation: &str) -> Result<(), String> {
         }
         _ => {
             return Err(format!(
-                "unknown reyns annotation `{annotation}`: expected `expose PORT[/tcp|/udp] [as HOSTPORT]` or `privileged`"
+                "unknown reyns annotation `{annotation}`: expected `expose PORT[/tcp|/udp] [as HOSTPORT]`, `privileged`, `ready tcp PORT` or `ready cmd COMMAND`"
             ))
         }
     }
@@ -143,13 +173,24 @@ impl Facts {
         map.insert("build_args".into(), texts(&self.build_args));
         map.insert("exposed".into(), exposed.into());
         map.insert("privileged".into(), self.privileged.into());
+        let ready = match &self.ready {
+            Some((shown, line)) => {
+                let mut ready = Map::new();
+                ready.insert("shown".into(), shown.clone().into());
+                ready.insert("line".into(), line.clone().into());
+                ready.into()
+            }
+            None => Dynamic::UNIT,
+        };
+        map.insert("ready".into(), ready);
         map
     }
 }
 
 #[export_module]
 pub mod api {
-    /// Reads a Dockerfile: `#{parents, build_args, exposed: [#{port, host_port, protocol}], privileged}`.
+    /// Reads a Dockerfile: `#{parents, build_args, exposed: [#{port, host_port, protocol}], privileged, ready}`
+    /// (`ready`: `#{shown, line}`, the `# reyns: ready` check as written and as a shell line, or `()`).
     /// An unknown or malformed `# reyns:` annotation is an error naming the line.
     ///
     /// ```rhai
@@ -206,6 +247,32 @@ mod tests {
         assert!(parse("D", "FROM\n")
             .unwrap_err()
             .contains("without an image"));
+    }
+
+    #[test]
+    fn readiness_annotations_become_shell_checks() {
+        let facts = parse("D", "FROM a\n# reyns: ready tcp 8080\n").unwrap();
+        assert_eq!(
+            facts.ready,
+            Some(("tcp 8080".into(), "bash -c '</dev/tcp/127.0.0.1/8080'".into()))
+        );
+        let facts = parse("D", "# reyns: ready cmd  pg_isready -h 127.0.0.1 'x y'\n").unwrap();
+        assert_eq!(
+            facts.ready,
+            Some((
+                "cmd pg_isready -h 127.0.0.1 'x y'".into(),
+                "pg_isready -h 127.0.0.1 'x y'".into()
+            ))
+        );
+        for (text, says) in [
+            ("# reyns: ready tcp http", "bad port"),
+            ("# reyns: ready tcp 53/udp", "needs a tcp port"),
+            ("# reyns: ready cmd", "unknown reyns annotation"),
+            ("# reyns: ready tcp 1\n# reyns: ready tcp 2", "D:2: a second `ready`"),
+        ] {
+            let err = parse("D", text).unwrap_err();
+            assert!(err.contains(says), "{text}: {err}");
+        }
     }
 
     #[test]

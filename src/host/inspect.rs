@@ -39,6 +39,14 @@ struct RawHealth {
 struct RawConfig {
     env: Option<Vec<String>>,
     labels: Option<BTreeMap<String, String>>,
+    healthcheck: Option<RawHealthcheck>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawHealthcheck {
+    /// `["CMD-SHELL", "line"]`, `["CMD", "program", "arg"...]` or `["NONE"]`.
+    test: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -94,6 +102,20 @@ pub struct Image {
     pub kind: &'static str,
     pub id: String,
     pub tags: Vec<String>,
+    /// Its `HEALTHCHECK` as a command to run in a container of it
+    /// (`["/bin/sh", "-c", line]` for the shell form), empty without one.
+    pub check: Vec<String>,
+}
+
+/// A `HEALTHCHECK`'s test as a command to run inside the container.
+fn check_command(test: Vec<String>) -> Vec<String> {
+    match test.split_first() {
+        Some((form, rest)) if form == "CMD-SHELL" => {
+            vec!["/bin/sh".into(), "-c".into(), rest.join(" ")]
+        }
+        Some((form, rest)) if form == "CMD" => rest.to_vec(),
+        _ => Vec::new(),
+    }
 }
 
 /// What one requested name turned out to be.
@@ -172,10 +194,16 @@ pub fn parse(json: &str, requested: &[String]) -> Result<BTreeMap<String, Object
         if raw.state.is_some() {
             containers.push(container(raw));
         } else {
+            let test = raw
+                .config
+                .and_then(|config| config.healthcheck)
+                .map(|healthcheck| healthcheck.test)
+                .unwrap_or_default();
             images.push(Image {
                 kind: "image",
                 id: raw.id,
                 tags: raw.repo_tags.unwrap_or_default(),
+                check: check_command(test),
             });
         }
     }
@@ -194,6 +222,7 @@ pub fn parse(json: &str, requested: &[String]) -> Result<BTreeMap<String, Object
                     kind: "image",
                     id: image.id.clone(),
                     tags: image.tags.clone(),
+                    check: image.check.clone(),
                 }),
             );
         }
@@ -240,6 +269,7 @@ mod tests {
             kind: "image",
             id: "sha256:abc".into(),
             tags: vec!["demo/web:latest".into(), "localhost:5000/x:1".into()],
+            check: Vec::new(),
         };
         assert!(names_image(&image, "demo/web"));
         assert!(names_image(&image, "demo/web:latest"));

@@ -1,6 +1,9 @@
 //! Knowing when a started container is ready: following its log until the
 //! entrypoint's success or failure marker shows, the log ends, time runs out
-//! or Ctrl-C arrives. No polling: the log is read as it is written.
+//! or Ctrl-C arrives (no polling: the log is read as it is written); then,
+//! when the service has a readiness check (`# reyns: ready ...` or the
+//! image's `HEALTHCHECK`), running it in the container until it passes,
+//! 50 ms after the marker, then backing off to one try a second.
 
 use super::docker::{command, planning};
 use super::{fail, HostResult};
@@ -20,7 +23,15 @@ pub struct Readiness {
     timeout: Duration,
     /// How long to wait on after it is ready (a conf entry's `sleep`).
     settle: Duration,
+    /// The readiness check, run with `docker exec` (empty: none), and how
+    /// messages name it.
+    check: Vec<String>,
+    check_shown: String,
 }
+
+/// The first and the longest pause between two tries of a readiness check.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
 impl Readiness {
     pub fn from_map(map: &Map) -> HostResult<Readiness> {
@@ -34,12 +45,21 @@ impl Readiness {
             .get("timeout")
             .and_then(|v| v.as_int().ok())
             .unwrap_or(120);
-        let flags = match map.get("docker") {
-            None => Vec::new(),
-            Some(value) => match value.read_lock::<rhai::Array>() {
-                Some(array) => super::strings(&array, "readiness docker")?,
-                None => return fail("readiness `docker` must be a list of docker options"),
-            },
+        let words = |key: &str| -> HostResult<Vec<String>> {
+            match map.get(key) {
+                None => Ok(Vec::new()),
+                Some(value) if value.is_unit() => Ok(Vec::new()),
+                Some(value) => match value.read_lock::<rhai::Array>() {
+                    Some(array) => super::strings(&array, "readiness"),
+                    None => fail(format!("readiness `{key}` must be a list of words")),
+                },
+            }
+        };
+        let flags = words("docker")?;
+        let check = words("check")?;
+        let check_shown = match map.get("check_shown") {
+            Some(value) if value.is_string() => value.to_string(),
+            _ => check.join(" "),
         };
         Ok(Readiness {
             flags,
@@ -57,6 +77,8 @@ impl Readiness {
                     .unwrap_or(0.0)
                     .max(0.0),
             ),
+            check,
+            check_shown,
         })
     }
 
@@ -134,9 +156,40 @@ impl Readiness {
             }
         };
         let _ = reader.kill();
+        let verdict = verdict && (self.check.is_empty() || self.passes_check(deadline, &mut output)?);
         if verdict && !self.settle.is_zero() {
             std::thread::sleep(self.settle);
         }
         Ok((verdict, output))
+    }
+}
+
+impl Readiness {
+    /// Runs the readiness check in the container until it passes (true),
+    /// time runs out or Ctrl-C arrives (false, with the check and its last
+    /// output added to `output`).
+    fn passes_check(&self, deadline: Instant, output: &mut String) -> HostResult<bool> {
+        let mut argv = self.flags.clone();
+        argv.extend(["exec".to_string(), self.container.clone()]);
+        argv.extend(self.check.iter().cloned());
+        let mut pause = FIRST_PAUSE;
+        loop {
+            std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+            let tried = super::docker::outcome(&argv, None)?;
+            if tried.code == 0 {
+                return Ok(true);
+            }
+            if super::interrupted() || Instant::now() >= deadline {
+                let said = format!("{}{}", tried.stdout, tried.stderr);
+                output.push_str(&format!(
+                    "(the readiness check `{}` did not pass within {} s; it last said: {})\n",
+                    self.check_shown,
+                    self.timeout.as_secs(),
+                    if said.trim().is_empty() { format!("nothing, exit code {}", tried.code) } else { said.trim().to_string() }
+                ));
+                return Ok(false);
+            }
+            pause = (pause * 2).min(LONGEST_PAUSE);
+        }
     }
 }
