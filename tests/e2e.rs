@@ -1632,7 +1632,10 @@ fn readiness_checks_hold_back_dependants_and_show_in_ps() {
     project.service(
         "after",
         "FROM reyns/reyns-base\nCOPY prestartup_after.sh /prestartup/\n",
-        &[("prestartup_after.sh", "#!/bin/bash\ndate +%s.%N > /tmp/started\n")],
+        &[(
+            "prestartup_after.sh",
+            "#!/bin/bash\ndate +%s.%N > /tmp/started\n",
+        )],
     );
     project.service(
         "never",
@@ -1647,11 +1650,15 @@ fn readiness_checks_hold_back_dependants_and_show_in_ps() {
     project.reyns("run:all").run().success();
     let read = |service: &str, instance: &str, file: &str| -> f64 {
         let text = docker(&["exec", &project.container(service, instance), "cat", file]);
-        text.parse().unwrap_or_else(|_| panic!("{file} in {service}-{instance}: {text:?}"))
+        text.parse()
+            .unwrap_or_else(|_| panic!("{file} in {service}-{instance}: {text:?}"))
     };
     let ready = read("slow", "a", "/tmp/ready");
     let started = read("after", "b", "/tmp/started");
-    assert!(started > ready, "after-b started at {started}, before slow-a was ready at {ready}");
+    assert!(
+        started > ready,
+        "after-b started at {started}, before slow-a was ready at {ready}"
+    );
     assert!(
         eventually(30, || project
             .reyns("ps:format=json")
@@ -1669,7 +1676,13 @@ fn readiness_checks_hold_back_dependants_and_show_in_ps() {
         .reyns("run:never,instance=c,timeout=3")
         .run()
         .code(1)
-        .stderr_has("the readiness check `cmd echo not listening yet; false` did not pass within 3 s")
+        .stderr_has(
+            "the readiness check `cmd echo not listening yet; false` did not pass within 3 s",
+        )
         .stderr_has("not listening yet");
-    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -254,7 +254,10 @@ mod tests {
         let facts = parse("D", "FROM a\n# reyns: ready tcp 8080\n").unwrap();
         assert_eq!(
             facts.ready,
-            Some(("tcp 8080".into(), "bash -c '</dev/tcp/127.0.0.1/8080'".into()))
+            Some((
+                "tcp 8080".into(),
+                "bash -c '</dev/tcp/127.0.0.1/8080'".into()
+            ))
         );
         let facts = parse("D", "# reyns: ready cmd  pg_isready -h 127.0.0.1 'x y'\n").unwrap();
         assert_eq!(
@@ -268,7 +271,10 @@ mod tests {
             ("# reyns: ready tcp http", "bad port"),
             ("# reyns: ready tcp 53/udp", "needs a tcp port"),
             ("# reyns: ready cmd", "unknown reyns annotation"),
-            ("# reyns: ready tcp 1\n# reyns: ready tcp 2", "D:2: a second `ready`"),
+            (
+                "# reyns: ready tcp 1\n# reyns: ready tcp 2",
+                "D:2: a second `ready`",
+            ),
         ] {
             let err = parse("D", text).unwrap_err();
             assert!(err.contains(says), "{text}: {err}");

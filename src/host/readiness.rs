@@ -156,7 +156,8 @@ impl Readiness {
             }
         };
         let _ = reader.kill();
-        let verdict = verdict && (self.check.is_empty() || self.passes_check(deadline, &mut output)?);
+        let verdict =
+            verdict && (self.check.is_empty() || self.passes_check(deadline, &mut output)?);
         if verdict && !self.settle.is_zero() {
             std::thread::sleep(self.settle);
         }
@@ -185,7 +186,11 @@ impl Readiness {
                     "(the readiness check `{}` did not pass within {} s; it last said: {})\n",
                     self.check_shown,
                     self.timeout.as_secs(),
-                    if said.trim().is_empty() { format!("nothing, exit code {}", tried.code) } else { said.trim().to_string() }
+                    if said.trim().is_empty() {
+                        format!("nothing, exit code {}", tried.code)
+                    } else {
+                        said.trim().to_string()
+                    }
                 ));
                 return Ok(false);
             }
