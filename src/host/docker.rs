@@ -211,6 +211,37 @@ fn inspected(flags: &[String], names: &[String]) -> HostResult<Map> {
         .collect()
 }
 
+/// Runs `SOURCE | docker ARGV` (`source_shown`: how messages name SOURCE,
+/// made only when it runs), failing with the exit code and the tail of the
+/// error output. In plan mode the pipeline is printed instead.
+fn pipeline(
+    source: impl FnOnce() -> HostResult<duct::Expression>,
+    source_shown: &str,
+    argv: &[String],
+) -> HostResult<()> {
+    let line = format!("{source_shown} | {}", shown(argv));
+    if planning() {
+        println!("{line}");
+        return Ok(());
+    }
+    term::log(Level::Debug, &format!("$ {line}"));
+    let output = source()?
+        .pipe(duct::cmd(program()?, argv))
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .or_else(|err| fail(format!("cannot run `{line}`: {err}")))?;
+    if !output.status.success() {
+        return fail(format!(
+            "`{line}` failed with exit code {}:\n{}",
+            exit_code(&output.status),
+            tail(&String::from_utf8_lossy(&output.stderr))
+        ));
+    }
+    Ok(())
+}
+
 #[export_module]
 pub mod api {
     /// Runs a docker command that changes something and returns its trimmed
@@ -359,27 +390,7 @@ pub mod api {
         save.extend(strings(&images, "docker::copy_images")?);
         let mut load = strings(&flags, "docker::copy_images")?;
         load.extend(["load".to_string(), "--quiet".into()]);
-        if planning() {
-            println!("{} | {}", shown(&save), shown(&load));
-            return Ok(());
-        }
-        let output = command(&save)?
-            .pipe(command(&load)?)
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .or_else(|err| fail(format!("cannot run `{}`: {err}", shown(&save))))?;
-        if !output.status.success() {
-            return fail(format!(
-                "`{} | {}` failed with exit code {}:\n{}",
-                shown(&save),
-                shown(&load),
-                exit_code(&output.status),
-                tail(&String::from_utf8_lossy(&output.stderr))
-            ));
-        }
-        Ok(())
+        pipeline(|| Ok(duct::cmd(program()?, &save)), &shown(&save), &load)
     }
 
     /// Runs a docker command with its output shown live; returns its exit code.
@@ -520,38 +531,12 @@ pub mod api {
         let Some((program, source_args)) = source.split_first() else {
             return fail("docker::import_pipe needs a program to read from");
         };
-        if planning() {
-            println!("{} | {}", shell_words::join(&source), shown(&argv));
-            return Ok(());
-        }
-        let program = which::which(program)
-            .or_else(|_| fail(format!("`{program}` was not found on PATH")))?;
-        term::log(
-            Level::Debug,
-            &format!("$ {} | {}", shell_words::join(&source), shown(&argv)),
-        );
-        let output = duct::cmd(program, source_args)
-            .pipe(duct::cmd(super::program()?, &argv))
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .or_else(|err| {
-                fail(format!(
-                    "cannot run `{}`: {err}",
-                    shell_words::join(&source)
-                ))
-            })?;
-        if !output.status.success() {
-            return fail(format!(
-                "`{} | {}` failed with exit code {}:\n{}",
-                shell_words::join(&source),
-                shown(&argv),
-                exit_code(&output.status),
-                tail(&String::from_utf8_lossy(&output.stderr))
-            ));
-        }
-        Ok(())
+        let reader = || {
+            let program = which::which(program)
+                .or_else(|_| fail(format!("`{program}` was not found on PATH")))?;
+            Ok(duct::cmd(program, source_args))
+        };
+        pipeline(reader, &shell_words::join(&source), &argv)
     }
 
     /// Turns plan mode on or off: while on, commands that change something are

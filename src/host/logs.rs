@@ -131,19 +131,19 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn show(targets: Array, labels: Array, follow: bool) -> Result<(), Box<EvalAltResult>> {
-        let names = targets
+        let targets = targets
             .iter()
             .map(|target| Target::from_dynamic(target, "logs::show"))
             .collect::<HostResult<Vec<Target>>>()?;
         let labels = strings(&labels, "logs::show")?;
-        if names.len() != labels.len() {
+        if targets.len() != labels.len() {
             return fail("logs::show needs one label per container");
         }
         let colour = std::io::stdout().is_terminal();
         if follow {
-            print_following(&names, &labels, colour)
+            print_following(&targets, &labels, colour)
         } else {
-            print_merged(&names, &labels, colour)
+            print_merged(&targets, &labels, colour)
         }
     }
 }
