@@ -1101,6 +1101,26 @@ fn multinode_demo_driven_from_one_workstation() {
         .success()
         .stdout_has("demo-onenode1 |");
 
+    // Converge per node: nothing changed, nothing touched; a group cleaned
+    // on its node only, and made again.
+    project
+        .reyns("run:all,conf=default-multinode")
+        .run()
+        .success()
+        .stderr_has("created 0, started 0, recreated 0, kept 6");
+    project
+        .reyns("clean:group=node1,conf=default-multinode,force=True")
+        .run()
+        .success();
+    assert!(names_on(&node("node1")).is_empty());
+    assert_eq!(names_on(&node("node2")).len(), 2);
+    assert_eq!(names_on(&node("master")).len(), 2);
+    project
+        .reyns("run:all,conf=default-multinode")
+        .run()
+        .success()
+        .stderr_has("created 2, started 0, recreated 0, kept 4");
+
     // A node whose engine does not answer (its port refuses connections):
     // named, the others still cleaned.
     let refuse = [
