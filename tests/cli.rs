@@ -346,6 +346,14 @@ fn stopped_instance_is_started_again() {
     );
 }
 
+/// The docker subcommand of each line of a fake docker log, in order.
+fn docker_verbs(commands: &str) -> Vec<&str> {
+    commands
+        .lines()
+        .map(|line| line.split(' ').nth(1).unwrap_or_default())
+        .collect()
+}
+
 #[test]
 fn running_unchanged_instance_is_kept_with_one_ps_and_one_inspect() {
     let test = demo_one();
@@ -356,11 +364,7 @@ fn running_unchanged_instance_is_kept_with_one_ps_and_one_inspect() {
         .stderr_has("already running, unchanged")
         .stderr_has("created 0, started 0, recreated 0, kept 1")
         .docker;
-    let verbs: Vec<&str> = commands
-        .lines()
-        .map(|line| line.split(' ').nth(1).unwrap_or_default())
-        .collect();
-    assert_eq!(verbs, ["ps", "inspect"], "{commands}");
+    assert_eq!(docker_verbs(&commands), ["ps", "inspect"], "{commands}");
 }
 
 #[test]
@@ -406,13 +410,13 @@ fn golden_plan_of_a_changed_platform() {
         .success()
         .golden_stdout("plan-changed-env")
         .docker;
-    let verbs: Vec<&str> = commands
-        .lines()
-        .map(|line| line.split(' ').nth(1).unwrap_or_default())
-        .collect();
     // One ps, one batched inspect: the DNS removal of the recreated instance
     // uses the addresses that inspect already gave.
-    assert_eq!(verbs, ["ps", "inspect"], "plan mode ran more:\n{commands}");
+    assert_eq!(
+        docker_verbs(&commands),
+        ["ps", "inspect"],
+        "plan mode ran more:\n{commands}"
+    );
     // Up to date: only keep lines.
     let test = test.env("EXAMPLE_ENV_VAR", "first");
     let out = test.run().success();

@@ -1133,15 +1133,18 @@ fn multinode_demo_driven_from_one_workstation() {
         "--reject-with",
         "tcp-reset",
     ];
-    let mut block = vec!["exec", node2.as_str(), "iptables", "-I", "INPUT"];
-    block.extend(refuse);
-    ok(
-        std::process::Command::new("docker")
-            .args(&block)
-            .output()
-            .unwrap(),
-        "blocking node2's engine",
-    );
+    let iptables = |action: &str, what: &str| {
+        let mut argv = vec!["exec", node2.as_str(), "iptables", action, "INPUT"];
+        argv.extend(refuse);
+        ok(
+            std::process::Command::new("docker")
+                .args(&argv)
+                .output()
+                .unwrap(),
+            what,
+        );
+    };
+    iptables("-I", "blocking node2's engine");
     project
         .reyns("clean:all,conf=default-multinode,force=True")
         .run()
@@ -1154,15 +1157,7 @@ fn multinode_demo_driven_from_one_workstation() {
         2,
         "node2's instances are left to a later clean"
     );
-    let mut unblock = vec!["exec", node2.as_str(), "iptables", "-D", "INPUT"];
-    unblock.extend(refuse);
-    ok(
-        std::process::Command::new("docker")
-            .args(&unblock)
-            .output()
-            .unwrap(),
-        "unblocking node2's engine",
-    );
+    iptables("-D", "unblocking node2's engine");
     project
         .reyns("clean:all,conf=default-multinode,force=True")
         .run()

@@ -93,13 +93,7 @@ impl Job {
         if id.is_empty() {
             return fail("a graph job needs an `id`");
         }
-        let after = match map.get("after") {
-            None => Vec::new(),
-            Some(value) => match value.read_lock::<Array>() {
-                Some(array) => strings(&array, "after")?,
-                None => return fail(format!("`after` of job `{id}` must be a list")),
-            },
-        };
+        let after = super::string_list(&map, "after", &format!("job `{id}`"))?;
         let commands = match map.get("argv") {
             Some(value) if value.is_fnptr() => Commands::Deferred(value.clone().cast::<FnPtr>()),
             Some(value) => Commands::Fixed(command_list(value, &format!("`argv` of job `{id}`"))?),

@@ -93,6 +93,19 @@ pub fn strings(values: &rhai::Array, what: &str) -> HostResult<Vec<String>> {
         .collect()
 }
 
+/// The strings under `key` of a script map: absent or `()` is none, a
+/// list of strings is read, anything else is an error naming `what`.
+pub fn string_list(map: &rhai::Map, key: &str, what: &str) -> HostResult<Vec<String>> {
+    match map.get(key) {
+        None => Ok(Vec::new()),
+        Some(value) if value.is_unit() => Ok(Vec::new()),
+        Some(value) => match value.read_lock::<rhai::Array>() {
+            Some(array) => strings(&array, what),
+            None => fail(format!("`{key}` of {what} must be a list")),
+        },
+    }
+}
+
 /// A container as scripts name it: its name, or, on another engine, a list
 /// of docker's global options followed by the name
 /// (`["--host", "tcp://10.0.0.6:2375", "demo-demo-one"]`).

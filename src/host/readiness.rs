@@ -45,18 +45,8 @@ impl Readiness {
             .get("timeout")
             .and_then(|v| v.as_int().ok())
             .unwrap_or(120);
-        let words = |key: &str| -> HostResult<Vec<String>> {
-            match map.get(key) {
-                None => Ok(Vec::new()),
-                Some(value) if value.is_unit() => Ok(Vec::new()),
-                Some(value) => match value.read_lock::<rhai::Array>() {
-                    Some(array) => super::strings(&array, "readiness"),
-                    None => fail(format!("readiness `{key}` must be a list of words")),
-                },
-            }
-        };
-        let flags = words("docker")?;
-        let check = words("check")?;
+        let flags = super::string_list(map, "docker", "a readiness wait")?;
+        let check = super::string_list(map, "check", "a readiness wait")?;
         let check_shown = match map.get("check_shown") {
             Some(value) if value.is_string() => value.to_string(),
             _ => check.join(" "),
