@@ -2,15 +2,23 @@
 //!
 //! The binary parses `VERB[:ARGS]` ([`grammar`]), finds the verb's Rhai
 //! script ([`scripts`]), checks the arguments against what the script
-//! declares and runs it on the one engine ([`engine`]) over the host API
-//! ([`host`]), which drives `docker` through duct.
+//! declares ([`verb`]) and runs it on the one engine ([`engine`]) over the
+//! host API ([`host`]), which drives `docker` through duct. Every way it
+//! can end badly is an [`error::Error`], which gives the exit status.
+//!
+//! Imports flow one way: `engine` -> `host` -> `verb` -> `scripts`,
+//! `grammar`, `error`.
 
 pub mod assets;
 pub mod conf;
 pub mod engine;
+pub mod error;
 pub mod grammar;
 pub mod host;
 pub mod scripts;
+pub mod verb;
+
+use error::Error;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -19,29 +27,24 @@ use std::io::Write;
 pub fn run(args: Vec<OsString>) -> i32 {
     match execute(args) {
         Ok(code) => code,
-        Err(failure) => {
-            report(&failure);
-            failure.code
+        Err(error) => {
+            report(&error);
+            error.code()
         }
     }
 }
 
 /// Prints a failure as `reyns: error: ...`, with the script place if known.
-fn report(failure: &engine::Failure) {
+fn report(error: &Error) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "reyns: error: {}", failure.message);
-    if let Some(location) = &failure.location {
+    let _ = writeln!(stderr, "reyns: error: {error}");
+    if let Some(location) = error.location() {
         let _ = writeln!(stderr, "  --> {location}");
     }
 }
 
 /// The top-level flags, read with clap; everything else is `VERB[:ARGS]`.
-fn command_words(args: Vec<OsString>) -> Result<Vec<String>, engine::Failure> {
-    let usage = |message: String| engine::Failure {
-        message,
-        location: None,
-        code: 2,
-    };
+fn command_words(args: Vec<OsString>) -> Result<Vec<String>, Error> {
     let cli = clap::Command::new("reyns")
         .no_binary_name(true)
         .disable_help_flag(true)
@@ -66,7 +69,7 @@ fn command_words(args: Vec<OsString>) -> Result<Vec<String>, engine::Failure> {
         );
     let matches = cli
         .try_get_matches_from(args)
-        .map_err(|err| usage(err.kind().to_string() + ": run `reyns help` for the verbs"))?;
+        .map_err(|err| Error::Usage(err.kind().to_string() + ": run `reyns help` for the verbs"))?;
     if matches.get_flag("version") {
         return Ok(vec!["version".into()]);
     }
@@ -79,7 +82,7 @@ fn command_words(args: Vec<OsString>) -> Result<Vec<String>, engine::Failure> {
         .flatten()
         .map(|word| {
             word.to_str().map(str::to_string).ok_or_else(|| {
-                usage(format!(
+                Error::Usage(format!(
                     "argument `{}` is not valid UTF-8",
                     word.to_string_lossy()
                 ))
@@ -93,25 +96,17 @@ fn command_words(args: Vec<OsString>) -> Result<Vec<String>, engine::Failure> {
     })
 }
 
-fn execute(args: Vec<OsString>) -> Result<i32, engine::Failure> {
+fn execute(args: Vec<OsString>) -> Result<i32, Error> {
     let words = command_words(args)?;
-    let invocation = grammar::parse(&words).map_err(|message| engine::Failure {
-        message,
-        location: None,
-        code: 2,
-    })?;
+    let invocation = grammar::parse(&words).map_err(Error::Usage)?;
     host::catch_signals();
     let project_dir = host::project::dir();
     let engine = engine::engine(&project_dir);
-    let verb = engine::load(&engine, &project_dir, &invocation.verb)?;
+    let verb = verb::load(&engine, &project_dir, &invocation.verb)?;
     let args = verb.arguments(&invocation)?;
-    let code = verb.run(&engine, args);
+    let code = verb.run(&engine, args, host::term::debugging());
     if host::interrupted_unhandled() {
-        return Err(engine::Failure {
-            message: "interrupted: what was running finished, nothing new was started; run the verb again to complete it".into(),
-            location: None,
-            code: 130,
-        });
+        return Err(Error::Interrupted);
     }
     code
 }

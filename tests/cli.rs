@@ -53,25 +53,22 @@ fn help_of_a_verb_lists_its_options() {
 #[test]
 fn help_api_documents_every_host_module() {
     let out = Test::new().args("help:api").run().success();
-    for module in [
-        "assets",
-        "conf",
-        "docker",
-        "dockerfile",
-        "env",
-        "fs",
-        "keys",
-        "net",
-        "project",
-        "ssh",
-        "term",
-        "text",
-        "verbs",
-    ] {
-        assert!(
-            out.stdout.contains(&format!("// ---- {module}:: ----")),
-            "no {module} in help:api"
-        );
+    let registered = reyns::host::function_names();
+    assert!(registered.len() > 10, "the registration table is read");
+    for (module, names) in registered {
+        let section = out
+            .stdout
+            .split(&format!("// ---- {module}:: ----\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {module} in help:api"));
+        let section = section.split("// ---- ").next().unwrap_or_default();
+        assert!(!names.is_empty(), "{module} registers functions");
+        for name in names {
+            assert!(
+                section.contains(&format!("fn {name}(")),
+                "{module}::{name} is registered but not in help:api"
+            );
+        }
     }
     assert!(out.stdout.contains("fn json_lines(argv: array) -> array;"));
     assert!(out.stdout.contains("```rhai"), "examples are included");
@@ -137,6 +134,35 @@ fn project_verb_gets_its_arguments_and_the_host_api() {
         .success()
         .stdout_has("HELLO REYNS in proj\nHELLO REYNS in proj\n");
     Test::fixture("verbs").args("hello:nobody").run().code(3);
+}
+
+#[test]
+fn project_verb_can_be_a_plain_script_with_args_in_scope() {
+    Test::fixture("verbs")
+        .args("plain")
+        .run()
+        .success()
+        .stdout_has("hi from a plain script\n");
+    Test::fixture("verbs")
+        .args("greet:reyns,shout=True")
+        .run()
+        .success()
+        .stdout_has("HELLO REYNS\n");
+    Test::fixture("verbs")
+        .args("greet")
+        .run()
+        .success()
+        .stdout_has("hello world\n");
+    Test::fixture("verbs").args("greet:nobody").run().code(4);
+    // Its declarations are read without running it: a bad option prints nothing.
+    let refused = Test::fixture("verbs").args("greet:loud=True").run().code(2);
+    let refused = refused.stderr_has("unknown option `loud` for `greet`; it takes: who, shout");
+    assert_eq!(refused.stdout, "");
+    Test::fixture("verbs")
+        .args("help:greet")
+        .run()
+        .success()
+        .stdout_has("shout=");
 }
 
 #[test]
@@ -257,10 +283,11 @@ fn conf_wrong_types_are_named() {
         .code(1)
         .stderr_has("`sleep` must be a whole number")
         .created_nothing();
+    // A bad name in a conf is the file's fault: exit 1, naming the entry.
     with_conf("[{\"service\": \"my_db\"}]")
         .run()
-        .code(2)
-        .stderr_has("has a `_`")
+        .code(1)
+        .stderr_has("broken.conf: entry 1 (service `my_db`): service name `my_db` has a `_`")
         .created_nothing();
 }
 
@@ -649,8 +676,8 @@ fn golden_plan_prints_and_runs_nothing() {
 #[test]
 fn golden_clean_all() {
     let rows = ps_row("demo", "one", "running")
-        + &ps_row("demo", "two", "exited")
-        + &ps_row("other", "x", "running");
+        + ps_row("demo", "two", "exited").as_str()
+        + ps_row("other", "x", "running").as_str();
     Test::demo()
         .args("clean:all,force=True")
         .docker_answer("ps.jsonl", &rows)
@@ -682,7 +709,7 @@ fn clean_of_nothing_says_so() {
 
 #[test]
 fn ps_prints_a_table_and_json() {
-    let rows = ps_row("my-db", "a-b", "running") + &ps_row("demo", "one", "running");
+    let rows = ps_row("my-db", "a-b", "running") + ps_row("demo", "one", "running").as_str();
     let out = Test::demo()
         .args("ps")
         .docker_answer("ps.jsonl", &rows)
@@ -763,7 +790,7 @@ fn ctrl_c_during_run_all_starts_nothing_new() {
 
 #[test]
 fn clean_reallyall_lists_first_and_needs_force_without_terminal() {
-    let rows = ps_row("demo", "one", "running") + &ps_row("other", "x", "exited");
+    let rows = ps_row("demo", "one", "running") + ps_row("other", "x", "exited").as_str();
     Test::demo()
         .args("clean:reallyall")
         .docker_answer("ps.jsonl", &rows)

@@ -24,11 +24,13 @@ pub mod term;
 pub mod text;
 pub mod verbs;
 
+use crate::error::UsageError;
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
-/// Registers every host module under its namespace (`docker::`, `conf::`, ...).
-pub fn register(engine: &mut Engine) {
-    let modules = [
+/// The registration table: every host module with the namespace scripts
+/// call it by (`docker::`, `conf::`, ...).
+pub fn modules() -> Vec<(&'static str, rhai::Module)> {
+    vec![
         ("assets", rhai::exported_module!(assets::api)),
         ("conf", rhai::exported_module!(conf::api)),
         ("dns", rhai::exported_module!(dns::api)),
@@ -45,8 +47,32 @@ pub fn register(engine: &mut Engine) {
         ("term", rhai::exported_module!(term::api)),
         ("text", rhai::exported_module!(text::api)),
         ("verbs", rhai::exported_module!(verbs::api)),
-    ];
-    for (name, module) in modules {
+    ]
+}
+
+/// Every host module's namespace with the names of its functions, as
+/// registered: what `help:api` must document.
+pub fn function_names() -> Vec<(&'static str, Vec<String>)> {
+    modules()
+        .into_iter()
+        .map(|(name, module)| {
+            let mut functions: Vec<String> = module
+                .gen_fn_signatures()
+                .filter_map(|signature| {
+                    let signature = signature.strip_prefix("fn ").unwrap_or(&signature);
+                    signature.split('(').next().map(str::to_string)
+                })
+                .collect();
+            functions.sort();
+            functions.dedup();
+            (name, functions)
+        })
+        .collect()
+}
+
+/// Registers every host module of [`modules`] under its namespace.
+pub fn register(engine: &mut Engine) {
+    for (name, module) in modules() {
         engine.register_static_module(name, module.into());
     }
 }
@@ -62,11 +88,7 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
     )))
 }
 
-/// A bad command line: shown like [`fail`], but the process exits 2.
-#[derive(Debug, Clone)]
-pub struct UsageError(pub String);
-
-/// Fails with a usage error (exit status 2).
+/// A bad command line or verb call: shown like [`fail`], but the process exits 2.
 pub fn usage<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
     Err(Box::new(EvalAltResult::ErrorRuntime(
         Dynamic::from(UsageError(message.into())),

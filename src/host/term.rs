@@ -30,6 +30,11 @@ pub fn level() -> Level {
     }
 }
 
+/// Whether `LOG_LEVEL=DEBUG`: failures then show their script place.
+pub fn debugging() -> bool {
+    level() == Level::Debug
+}
+
 /// Prints `message` on stderr when `LOG_LEVEL` lets `at` through.
 pub fn log(at: Level, message: &str) {
     if at < level() {

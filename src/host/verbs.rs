@@ -2,8 +2,9 @@
 //! documentation, generated from the `///` comments of the host functions.
 
 use super::fail;
-use crate::engine;
+use crate::error::Error;
 use crate::scripts::Origin;
+use crate::verb::{self, Verb};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 
@@ -20,11 +21,10 @@ fn script_types(definitions: &str) -> String {
 }
 
 /// A verb's failure as this script's error: usage errors stay usage errors.
-fn reraise<T>(failure: engine::Failure) -> Result<T, Box<EvalAltResult>> {
-    if failure.code == 2 {
-        super::usage(failure.message)
-    } else {
-        fail(failure.message)
+fn reraise<T>(error: Error) -> Result<T, Box<EvalAltResult>> {
+    match error {
+        Error::Usage(message) => super::usage(message),
+        other => fail(other.to_string()),
     }
 }
 
@@ -33,7 +33,7 @@ fn checked(
     engine: &rhai::Engine,
     verb: &str,
     arguments: &str,
-) -> Result<(engine::Verb, Map), Box<EvalAltResult>> {
+) -> Result<(Verb, Map), Box<EvalAltResult>> {
     let line = if arguments.is_empty() {
         verb.to_string()
     } else {
@@ -41,7 +41,7 @@ fn checked(
     };
     let invocation = crate::grammar::parse(&[line]).or_else(fail)?;
     let project_dir = super::project::dir();
-    let loaded = engine::load(engine, &project_dir, &invocation.verb).or_else(reraise)?;
+    let loaded = verb::load(engine, &project_dir, &invocation.verb).or_else(reraise)?;
     let args = loaded.arguments(&invocation).or_else(reraise)?;
     Ok((loaded, args))
 }
@@ -78,7 +78,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn describe(context: NativeCallContext, name: &str) -> Result<Map, Box<EvalAltResult>> {
         let project_dir = super::super::project::dir();
-        let verb = engine::load(context.engine(), &project_dir, name).or_else(reraise)?;
+        let verb = verb::load(context.engine(), &project_dir, name).or_else(reraise)?;
         let options: Array = verb
             .options
             .iter()
@@ -121,7 +121,7 @@ pub mod api {
     ) -> Result<i64, Box<EvalAltResult>> {
         let (loaded, args) = checked(context.engine(), verb, arguments)?;
         loaded
-            .run(context.engine(), args)
+            .run(context.engine(), args, super::super::term::debugging())
             .map(i64::from)
             .or_else(reraise)
     }
@@ -147,10 +147,9 @@ pub mod api {
     /// ```rhai
     /// term::out(verbs::api_docs());
     /// ```
-    pub fn api_docs() -> String {
-        let engine = engine::engine(&super::super::project::dir());
+    pub fn api_docs(context: NativeCallContext) -> String {
         let mut text = String::new();
-        for (file, body) in engine.definitions().modules() {
+        for (file, body) in context.engine().definitions().modules() {
             let name = file.trim_end_matches(".d.rhai");
             text.push_str(&format!("// ---- {name}:: ----\n{}\n", script_types(&body)));
         }
