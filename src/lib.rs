@@ -13,8 +13,11 @@ pub mod assets;
 pub mod conf;
 pub mod engine;
 pub mod error;
+pub mod exec;
 pub mod grammar;
+pub mod graph;
 pub mod host;
+pub mod log;
 pub mod scripts;
 pub mod verb;
 
@@ -99,13 +102,13 @@ fn command_words(args: Vec<OsString>) -> Result<Vec<String>, Error> {
 fn execute(args: Vec<OsString>) -> Result<i32, Error> {
     let words = command_words(args)?;
     let invocation = grammar::parse(&words).map_err(Error::Usage)?;
-    host::catch_signals();
+    exec::catch_signals();
     let project_dir = host::project::dir();
     let engine = engine::engine(&project_dir);
     let verb = verb::load(&engine, &project_dir, &invocation.verb)?;
     let args = verb.arguments(&invocation)?;
     let code = verb.run(&engine, args, host::term::debugging());
-    if host::interrupted_unhandled() {
+    if exec::interrupted_unhandled() {
         return Err(Error::Interrupted);
     }
     code

@@ -3,8 +3,9 @@
 //! images (`docker exec` into an instance, or a throw-away `reyns/reyns-base`
 //! container), so a host with only the docker CLI works.
 
-use super::docker::{self, Outcome};
+use super::docker;
 use super::{fail, HostResult, Target};
+use crate::exec::{self, Outcome};
 use rhai::plugin::*;
 use rhai::Map;
 
@@ -20,7 +21,7 @@ fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
             super::term::Level::Debug,
             &format!("$ {} -k {} <<< update", program.display(), key.display()),
         );
-        if docker::planning() {
+        if docker::mode() == exec::Mode::Plan {
             println!(
                 "{} -k {} <<'EOF'\n{script}EOF",
                 program.display(),
@@ -42,7 +43,7 @@ fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
         .run()
         .or_else(|err| fail(format!("cannot run nsupdate: {err}")))?;
         return Ok(Outcome {
-            code: docker::exit_code(&output.status),
+            code: exec::exit_code(&output.status),
             stdout: String::from_utf8_lossy(&output.stdout).to_string(),
             stderr: String::from_utf8_lossy(&output.stderr).to_string(),
         });
@@ -57,11 +58,11 @@ fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
         ],
     };
     argv.extend(["nsupdate", "-t", "5", "-k", KEY_IN_IMAGES].map(String::from));
-    if docker::planning() {
-        println!("{} <<'EOF'\n{script}EOF", docker::shown(&argv));
+    if docker::mode() == exec::Mode::Plan {
+        println!("{} <<'EOF'\n{script}EOF", exec::shown(&argv));
         return Ok(Outcome::default());
     }
-    docker::outcome(&argv, Some(script))
+    exec::outcome(&argv, Some(script))
 }
 
 #[export_module]

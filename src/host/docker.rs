@@ -1,190 +1,34 @@
-//! Running the `docker` CLI through duct, always as an argument vector.
+//! `docker::` for scripts: thin wrappers over [`crate::exec`] (running a
+//! command) and [`crate::graph`] (jobs and readiness).
 //!
-//! Commands that change something honour the plan mode (`plan=True`): they are
-//! printed, quoted for a shell, instead of run. Queries always run. With
-//! `LOG_LEVEL=DEBUG` every command is printed before it runs.
+//! The verb's plan mode (`plan=True`, set by `docker::set_plan`) is held
+//! here, for the one process a verb runs in, and handed to the layers below
+//! as a value: commands that change something are printed, quoted for a
+//! shell, instead of run. Queries always run.
 
-use super::jobs::{run_graph, Commands, Job};
-use super::readiness::Readiness;
-use super::term::{self, Level};
 use super::{fail, strings, HostResult};
+use crate::exec::{checked, failed, inherited, outcome, pipeline, program, shown, Mode, Outcome};
+use crate::graph::jobs::{run_graph, Commands, Job};
+use crate::graph::readiness::Readiness;
 use rhai::plugin::*;
 use rhai::{Array, Map};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Whether the verb runs with `plan=True`.
 static PLAN_MODE: AtomicBool = AtomicBool::new(false);
 
-/// How many lines of a failed command's stderr an error shows.
-const TAIL_LINES: usize = 15;
-
-/// The `docker` program: `$REYNS_DOCKER` when set, else `docker` on PATH.
-pub fn program() -> Result<PathBuf, Box<EvalAltResult>> {
-    if let Some(path) = std::env::var_os("REYNS_DOCKER") {
-        return Ok(PathBuf::from(path));
-    }
-    which::which("docker").or_else(|_| {
-        fail("`docker` was not found on PATH: install the Docker CLI (e.g. `apt-get install docker.io`)")
-    })
-}
-
-/// A command line quoted so it can be pasted into a shell.
-pub fn shown(argv: &[String]) -> String {
-    let mut words = vec!["docker".to_string()];
-    words.extend(argv.iter().cloned());
-    shell_words::join(words)
-}
-
-/// Builds the duct expression for `docker ARGV`, logging it at DEBUG.
-/// The command runs in a process group of its own, so that Ctrl-C on the
-/// terminal reaches reyns only: reyns lets running commands finish (no
-/// half-created container) and starts no new ones.
-pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
-    term::log(Level::Debug, &format!("$ {}", shown(argv)));
-    Ok(duct::cmd(program()?, argv).before_spawn(|child| {
-        use std::os::unix::process::CommandExt;
-        child.process_group(0);
-        Ok(())
-    }))
-}
-
-/// Like [`command`], but in reyns' own process group, for commands that own
-/// the terminal (`run -it`, `exec -it`) and must get its signals.
-fn terminal_command(argv: &[String]) -> HostResult<duct::Expression> {
-    term::log(Level::Debug, &format!("$ {}", shown(argv)));
-    Ok(duct::cmd(program()?, argv))
-}
-
-/// What a finished command left behind.
-#[derive(Default)]
-pub struct Outcome {
-    pub code: i64,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Outcome {
-    pub fn to_map(&self) -> Map {
-        let mut map = Map::new();
-        map.insert("exit_code".into(), self.code.into());
-        map.insert("stdout".into(), self.stdout.clone().into());
-        map.insert("stderr".into(), self.stderr.clone().into());
-        map.insert("ok".into(), (self.code == 0).into());
-        map
-    }
-}
-
-/// Runs `docker ARGV` to completion, capturing both outputs.
-pub fn outcome(argv: &[String], input: Option<&str>) -> Result<Outcome, Box<EvalAltResult>> {
-    let mut expression = command(argv)?.stdout_capture().stderr_capture().unchecked();
-    if let Some(input) = input {
-        expression = expression.stdin_bytes(input.as_bytes().to_vec());
-    }
-    let output = expression
-        .run()
-        .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
-    Ok(Outcome {
-        code: exit_code(&output.status),
-        stdout: String::from_utf8_lossy(&output.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
-    })
-}
-
-/// The exit status as a number; a signal `N` counts as `128 + N`, like a shell.
-pub fn exit_code(status: &std::process::ExitStatus) -> i64 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code.into(),
-        (None, Some(signal)) => 128 + i64::from(signal),
-        (None, None) => 1,
-    }
-}
-
-/// The last lines of a command's error output.
-pub fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
-}
-
-/// A command line for error messages: long arguments (templates) cut short.
-fn shown_short(argv: &[String]) -> String {
-    let cut: Vec<String> = argv
-        .iter()
-        .map(|arg| {
-            if arg.chars().count() > 60 {
-                arg.chars().take(40).collect::<String>() + "..."
-            } else {
-                arg.clone()
-            }
-        })
-        .collect();
-    shown(&cut)
-}
-
-/// The error for a command that exited non-zero.
-fn failed(argv: &[String], outcome: &Outcome) -> Box<EvalAltResult> {
-    let detail = tail(if outcome.stderr.trim().is_empty() {
-        &outcome.stdout
+/// The verb's mode: run commands, or print those that change something.
+pub fn mode() -> Mode {
+    if PLAN_MODE.load(Ordering::Relaxed) {
+        Mode::Plan
     } else {
-        &outcome.stderr
-    });
-    if detail.contains("Cannot connect to the Docker daemon")
-        || detail.contains("Is the docker daemon running")
-    {
-        let last_line = detail.lines().last().unwrap_or_default().trim();
-        let message = match argv {
-            [flag, endpoint, ..] if flag == "--host" || flag == "--context" => {
-                format!("the Docker engine at {endpoint} is not reachable (`{last_line}`)")
-            }
-            _ => format!(
-                "the Docker engine is not reachable (`{last_line}`): start it, or check DOCKER_HOST"
-            ),
-        };
-        return Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE));
+        Mode::Run
     }
-    let message = format!(
-        "`{}` failed with exit code {}{}{}",
-        shown_short(argv),
-        outcome.code,
-        if detail.is_empty() { "" } else { ":\n" },
-        detail
-    );
-    Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE))
-}
-
-/// Runs a command and returns its trimmed stdout, failing on a non-zero exit.
-fn checked(argv: &[String], input: Option<&str>) -> Result<String, Box<EvalAltResult>> {
-    let outcome = outcome(argv, input)?;
-    if outcome.code != 0 {
-        return Err(failed(argv, &outcome));
-    }
-    Ok(outcome.stdout.trim_end().to_string())
-}
-
-/// Whether commands that change something are printed instead of run.
-pub fn planning() -> bool {
-    PLAN_MODE.load(Ordering::Relaxed)
 }
 
 /// In plan mode, prints the command (and returns true): the caller skips it.
-pub fn planned(argv: &[String]) -> bool {
-    if planning() {
-        println!("{}", shown(argv));
-    }
-    planning()
-}
-
-/// Runs `docker ARGV` with the terminal handed over (or stdout/stderr only).
-fn inherited(argv: &[String], with_stdin: bool) -> Result<i64, Box<EvalAltResult>> {
-    let expression = if with_stdin {
-        terminal_command(argv)?.unchecked()
-    } else {
-        command(argv)?.unchecked().stdin_null()
-    };
-    let output = expression
-        .run()
-        .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
-    Ok(exit_code(&output.status))
+fn planned(argv: &[String]) -> bool {
+    crate::exec::planned(argv, mode())
 }
 
 /// One batched `docker FLAGS inspect NAMES`, parsed: names docker does not
@@ -209,37 +53,6 @@ fn inspected(flags: &[String], names: &[String]) -> HostResult<Map> {
         .into_iter()
         .map(|(name, object)| Ok((name.into(), rhai::serde::to_dynamic(object)?)))
         .collect()
-}
-
-/// Runs `SOURCE | docker ARGV` (`source_shown`: how messages name SOURCE,
-/// made only when it runs), failing with the exit code and the tail of the
-/// error output. In plan mode the pipeline is printed instead.
-fn pipeline(
-    source: impl FnOnce() -> HostResult<duct::Expression>,
-    source_shown: &str,
-    argv: &[String],
-) -> HostResult<()> {
-    let line = format!("{source_shown} | {}", shown(argv));
-    if planning() {
-        println!("{line}");
-        return Ok(());
-    }
-    term::log(Level::Debug, &format!("$ {line}"));
-    let output = source()?
-        .pipe(duct::cmd(program()?, argv))
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .or_else(|err| fail(format!("cannot run `{line}`: {err}")))?;
-    if !output.status.success() {
-        return fail(format!(
-            "`{line}` failed with exit code {}:\n{}",
-            exit_code(&output.status),
-            tail(&String::from_utf8_lossy(&output.stderr))
-        ));
-    }
-    Ok(())
 }
 
 #[export_module]
@@ -390,7 +203,12 @@ pub mod api {
         save.extend(strings(&images, "docker::copy_images")?);
         let mut load = strings(&flags, "docker::copy_images")?;
         load.extend(["load".to_string(), "--quiet".into()]);
-        pipeline(|| Ok(duct::cmd(program()?, &save)), &shown(&save), &load)
+        pipeline(
+            || Ok(duct::cmd(program()?, &save)),
+            &shown(&save),
+            &load,
+            mode(),
+        )
     }
 
     /// Runs a docker command with its output shown live; returns its exit code.
@@ -446,11 +264,12 @@ pub mod api {
                     commands: Commands::Fixed(vec![argv]),
                     after: Vec::new(),
                     wait: None,
+                    stream: false,
                 })
             })
             .collect::<HostResult<Vec<Job>>>()?;
         let count = jobs.len();
-        let results = run_graph(jobs, limit.max(1) as usize, false, &mut |_, _| {
+        let results = run_graph(jobs, limit.max(1) as usize, false, mode(), &mut |_, _| {
             fail("docker::parallel runs fixed commands only")
         })?;
         Ok((0..count)
@@ -464,10 +283,11 @@ pub mod api {
             .collect())
     }
 
-    /// Runs jobs `#{id, argv, after: [ids], label, wait: #{container, ready, failed, timeout, settle, docker}}`
+    /// Runs jobs `#{id, argv, after: [ids], label, stream, wait: #{container, ready, failed, timeout, settle, docker}}`
     /// (`docker`: the global options that reach the container's engine)
     /// in dependency order, at most `limit` at once, printing one progress line
-    /// per job start and end. After a failure no new job starts. Returns a map
+    /// per job start and end. `stream: true` shows docker's own output instead
+    /// of capturing it, one job at a time. After a failure no new job starts. Returns a map
     /// id -> `#{ok, ran, exit_code, stdout, stderr, seconds, output, skipped, note}`.
     ///
     /// `argv` is one docker argv, a list of them (run in order), or a
@@ -495,11 +315,39 @@ pub mod api {
             .collect::<HostResult<Vec<Job>>>()?;
         let mut resolve =
             |function: &rhai::FnPtr, before: Map| function.call_within_context(&context, (before,));
-        let results = run_graph(jobs, limit.max(1) as usize, true, &mut resolve)?;
+        let results = run_graph(jobs, limit.max(1) as usize, true, mode(), &mut resolve)?;
         Ok(results
             .into_iter()
             .map(|(id, result)| (id.into(), result.into()))
             .collect())
+    }
+
+    /// Orders names so that each comes after those it waits for (`needs`:
+    /// name -> [names]), ties by name; throws naming the cycle
+    /// (`"<what> in a cycle: a -> b -> a"`) or a name waited for that is
+    /// not in `needs`. The same check `docker::graph` makes of its jobs.
+    ///
+    /// ```rhai
+    /// let ordered = docker::order(#{web: ["base"], base: []}, "services are built from each other");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn order(needs: Map, what: &str) -> Result<Array, Box<EvalAltResult>> {
+        let needs = needs
+            .iter()
+            .map(|(name, waits_for)| {
+                let waits_for = match waits_for.read_lock::<Array>() {
+                    Some(names) => strings(&names, "docker::order")?,
+                    None => {
+                        return fail(format!(
+                            "docker::order: `{name}` must map to a list of names"
+                        ))
+                    }
+                };
+                Ok((name.to_string(), waits_for))
+            })
+            .collect::<HostResult<_>>()?;
+        let ordered = crate::graph::order(&needs, what).or_else(fail)?;
+        Ok(ordered.into_iter().map(Dynamic::from).collect())
     }
 
     /// Follows a container's log until `ready` or `failed` appears (or the log
@@ -510,7 +358,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn wait_ready(readiness: Map) -> Result<Map, Box<EvalAltResult>> {
-        let (ready, output) = Readiness::from_map(&readiness)?.wait(None)?;
+        let (ready, output) = Readiness::from_map(&readiness)?.wait(None, mode())?;
         let mut result = Map::new();
         result.insert("ok".into(), ready.into());
         result.insert("output".into(), output.into());
@@ -536,7 +384,7 @@ pub mod api {
                 .or_else(|_| fail(format!("`{program}` was not found on PATH")))?;
             Ok(duct::cmd(program, source_args))
         };
-        pipeline(reader, &shell_words::join(&source), &argv)
+        pipeline(reader, &shell_words::join(&source), &argv, mode())
     }
 
     /// Turns plan mode on or off: while on, commands that change something are
@@ -555,7 +403,7 @@ pub mod api {
     /// if docker::is_planning() { return; }
     /// ```
     pub fn is_planning() -> bool {
-        planning()
+        mode() == Mode::Plan
     }
 
     /// A docker command line quoted for a shell, for messages.
@@ -566,23 +414,5 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn quoted(argv: Array) -> Result<String, Box<EvalAltResult>> {
         Ok(shown(&strings(&argv, "docker::quoted")?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_are_quoted_for_a_shell() {
-        let argv = vec!["run".to_string(), "-e".into(), "A=b c $(x)".into()];
-        assert_eq!(shown(&argv), "docker run -e 'A=b c $(x)'");
-    }
-
-    #[test]
-    fn tail_keeps_the_last_lines() {
-        let text: String = (1..=40).map(|n| format!("{n}\n")).collect();
-        let kept = tail(&text);
-        assert!(kept.starts_with("26\n") && kept.ends_with("40"), "{kept}");
     }
 }

@@ -104,7 +104,7 @@ pub mod api {
     /// if env::interrupted() { env::acknowledge_interrupt(); return 0; }
     /// ```
     pub fn acknowledge_interrupt() {
-        super::super::acknowledge_interrupt();
+        crate::exec::acknowledge_interrupt();
     }
 
     /// Sleeps for `seconds` (stops early on Ctrl-C).
@@ -115,7 +115,7 @@ pub mod api {
     pub fn sleep(seconds: i64) {
         let until =
             std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(0) as u64);
-        while std::time::Instant::now() < until && !super::super::interrupted() {
+        while std::time::Instant::now() < until && !crate::exec::interrupted() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
@@ -126,7 +126,7 @@ pub mod api {
     /// if env::interrupted() { throw "interrupted"; }
     /// ```
     pub fn interrupted() -> bool {
-        super::super::interrupted()
+        crate::exec::interrupted()
     }
 
     /// A random name of `length` lower-case letters and digits.

@@ -2,8 +2,8 @@
 //! merged in time order, each line prefixed by its instance (coloured on a
 //! terminal), either once or following as lines arrive.
 
-use super::docker::{self, shown};
 use super::{fail, strings, HostResult, Target};
+use crate::exec::shown;
 use rhai::plugin::*;
 use rhai::Array;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -45,7 +45,7 @@ fn print_merged(targets: &[Target], labels: &[String], colour: bool) -> HostResu
     let mut lines: Vec<(String, usize, String)> = Vec::new();
     for (index, target) in targets.iter().enumerate() {
         let argv = target.argv(&["logs", "--timestamps"]);
-        let outcome = docker::outcome(&argv, None)?;
+        let outcome = crate::exec::outcome(&argv, None)?;
         if outcome.code != 0 {
             return fail(format!(
                 "`{}` failed: {}",
@@ -79,7 +79,7 @@ fn print_following(targets: &[Target], labels: &[String], colour: bool) -> HostR
     for (index, target) in targets.iter().enumerate() {
         let argv = target.argv(&["logs", "--follow", "--tail", "20"]);
         let name = &target.name;
-        let reader = docker::command(&argv)?
+        let reader = crate::exec::command(&argv)?
             .stderr_to_stdout()
             .stdin_null()
             .unchecked()
@@ -108,7 +108,7 @@ fn print_following(targets: &[Target], labels: &[String], colour: bool) -> HostR
                 );
                 let _ = stdout.flush();
             }
-            Err(mpsc::RecvTimeoutError::Timeout) if super::interrupted() => break,
+            Err(mpsc::RecvTimeoutError::Timeout) if crate::exec::interrupted() => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }

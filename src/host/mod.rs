@@ -12,19 +12,18 @@ pub mod dockerfile;
 pub mod env;
 pub mod fs;
 pub mod inspect;
-pub mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod net;
 pub mod program;
 pub mod project;
-pub mod readiness;
 pub mod ssh;
 pub mod term;
 pub mod text;
 pub mod verbs;
 
 use crate::error::UsageError;
+pub use crate::exec::{fail, string_list, strings, HostResult};
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
 /// The registration table: every host module with the namespace scripts
@@ -57,7 +56,7 @@ pub fn function_names() -> Vec<(&'static str, Vec<String>)> {
         .into_iter()
         .map(|(name, module)| {
             let mut functions: Vec<String> = module
-                .gen_fn_signatures()
+                .gen_fn_signatures_with_mapper(std::borrow::Cow::Borrowed)
                 .filter_map(|signature| {
                     let signature = signature.strip_prefix("fn ").unwrap_or(&signature);
                     signature.split('(').next().map(str::to_string)
@@ -77,55 +76,12 @@ pub fn register(engine: &mut Engine) {
     }
 }
 
-/// The result type of host functions that can fail.
-pub type HostResult<T> = Result<T, Box<EvalAltResult>>;
-
-/// A failure a user can act on: its message is shown as it is.
-pub fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
-    Err(Box::new(EvalAltResult::ErrorRuntime(
-        Dynamic::from(message.into()),
-        Position::NONE,
-    )))
-}
-
 /// A bad command line or verb call: shown like [`fail`], but the process exits 2.
 pub fn usage<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
     Err(Box::new(EvalAltResult::ErrorRuntime(
         Dynamic::from(UsageError(message.into())),
         Position::NONE,
     )))
-}
-
-/// Turns a Rhai array of values into strings (an argv), refusing non-strings.
-pub fn strings(values: &rhai::Array, what: &str) -> HostResult<Vec<String>> {
-    values
-        .iter()
-        .map(|value| {
-            if value.is_string() {
-                Ok(value.clone().into_string().unwrap_or_default())
-            } else if value.is_int() || value.is_float() || value.is_bool() {
-                Ok(value.to_string())
-            } else {
-                fail(format!(
-                    "{what} takes strings, got a `{}`",
-                    value.type_name()
-                ))
-            }
-        })
-        .collect()
-}
-
-/// The strings under `key` of a script map: absent or `()` is none, a
-/// list of strings is read, anything else is an error naming `what`.
-pub fn string_list(map: &rhai::Map, key: &str, what: &str) -> HostResult<Vec<String>> {
-    match map.get(key) {
-        None => Ok(Vec::new()),
-        Some(value) if value.is_unit() => Ok(Vec::new()),
-        Some(value) => match value.read_lock::<rhai::Array>() {
-            Some(array) => strings(&array, what),
-            None => fail(format!("`{key}` of {what} must be a list")),
-        },
-    }
 }
 
 /// A container as scripts name it: its name, or, on another engine, a list
@@ -164,38 +120,5 @@ impl Target {
         argv.extend(words.iter().map(|word| word.to_string()));
         argv.push(self.name.clone());
         argv
-    }
-}
-
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether SIGINT or SIGTERM arrived: long verbs stop scheduling new work.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-static ACKNOWLEDGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Records that the verb handled the interrupt itself (it stopped cleanly).
-pub fn acknowledge_interrupt() {
-    ACKNOWLEDGED.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Whether an interrupt arrived that the verb did not handle itself.
-pub fn interrupted_unhandled() -> bool {
-    interrupted() && !ACKNOWLEDGED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-extern "C" fn on_signal(_: libc::c_int) {
-    INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Catches SIGINT and SIGTERM so that running docker commands finish and no
-/// new ones start; the verb then stops with an error.
-pub fn catch_signals() {
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
     }
 }

@@ -9,7 +9,7 @@ use rhai::plugin::*;
 use rhai::{Array, Map};
 
 /// Runs `argv` in the project folder to completion, capturing both outputs.
-fn capture_in_project(argv: &[String]) -> HostResult<super::docker::Outcome> {
+fn capture_in_project(argv: &[String]) -> HostResult<crate::exec::Outcome> {
     let Some((name, args)) = argv.split_first() else {
         return fail("program::capture needs a program to run");
     };
@@ -24,8 +24,8 @@ fn capture_in_project(argv: &[String]) -> HostResult<super::docker::Outcome> {
         .unchecked()
         .run()
         .or_else(|err| fail(format!("cannot run `{}`: {err}", shell_words::join(argv))))?;
-    Ok(super::docker::Outcome {
-        code: super::docker::exit_code(&output.status),
+    Ok(crate::exec::Outcome {
+        code: crate::exec::exit_code(&output.status),
         stdout: String::from_utf8_lossy(&output.stdout).to_string(),
         stderr: String::from_utf8_lossy(&output.stderr).to_string(),
     })
@@ -65,7 +65,7 @@ pub mod api {
                 "`{}` failed with exit code {}:\n{}",
                 shell_words::join(&argv),
                 done.code,
-                super::super::docker::tail(detail)
+                crate::exec::tail(detail)
             ));
         }
         Ok(done.stdout.trim_end().to_string())

@@ -43,7 +43,7 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
             *held = Some(file);
             return Ok(());
         }
-        if Instant::now() >= deadline || super::interrupted() {
+        if Instant::now() >= deadline || crate::exec::interrupted() {
             let owner = std::fs::read_to_string(&path).unwrap_or_default();
             return Err(format!(
                 "another reyns (pid {}) is changing project `{}`: gave up waiting after {} s",
@@ -153,7 +153,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn lock(timeout: i64) -> Result<(), Box<EvalAltResult>> {
-        if super::super::docker::planning() {
+        if super::super::docker::mode() == crate::exec::Mode::Plan {
             return Ok(());
         }
         super::lock(Duration::from_secs(timeout.max(0) as u64)).or_else(fail)

@@ -5,8 +5,7 @@
 //! image's `HEALTHCHECK`), running it in the container until it passes,
 //! 50 ms after the marker, then backing off to one try a second.
 
-use super::docker::{command, planning};
-use super::{fail, HostResult};
+use crate::exec::{self, fail, string_list, HostResult, Mode};
 use rhai::Map;
 use std::io::{BufRead, BufReader};
 use std::sync::{mpsc, Arc};
@@ -45,8 +44,8 @@ impl Readiness {
             .get("timeout")
             .and_then(|v| v.as_int().ok())
             .unwrap_or(120);
-        let flags = super::string_list(map, "docker", "a readiness wait")?;
-        let check = super::string_list(map, "check", "a readiness wait")?;
+        let flags = string_list(map, "docker", "a readiness wait")?;
+        let check = string_list(map, "check", "a readiness wait")?;
         let check_shown = match map.get("check_shown") {
             Some(value) if value.is_string() => value.to_string(),
             _ => check.join(" "),
@@ -76,8 +75,8 @@ impl Readiness {
     /// container's earlier markers do not count) until a marker shows, the
     /// log ends, or time runs out. Returns whether it became ready, and its
     /// output so far.
-    pub fn wait(&self, since: Option<SystemTime>) -> HostResult<(bool, String)> {
-        if planning() {
+    pub fn wait(&self, since: Option<SystemTime>, mode: Mode) -> HostResult<(bool, String)> {
+        if mode == Mode::Plan {
             return Ok((true, String::new()));
         }
         let mut argv = self.flags.clone();
@@ -87,7 +86,7 @@ impl Readiness {
             argv.push(format!("{}.{:09}", since.as_secs(), since.subsec_nanos()));
         }
         argv.push(self.container.clone());
-        let reader = command(&argv)?
+        let reader = exec::command(&argv)?
             .stderr_to_stdout()
             .stdin_null()
             .unchecked()
@@ -116,7 +115,7 @@ impl Readiness {
         let deadline = Instant::now() + self.timeout;
         let mut output = String::new();
         let verdict = loop {
-            if super::interrupted() {
+            if exec::interrupted() {
                 output.push_str("(interrupted while waiting for it to be ready)\n");
                 break false;
             }
@@ -166,11 +165,11 @@ impl Readiness {
         let mut pause = FIRST_PAUSE;
         loop {
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
-            let tried = super::docker::outcome(&argv, None)?;
+            let tried = exec::outcome(&argv, None)?;
             if tried.code == 0 {
                 return Ok(true);
             }
-            if super::interrupted() || Instant::now() >= deadline {
+            if exec::interrupted() || Instant::now() >= deadline {
                 let said = format!("{}{}", tried.stdout, tried.stderr);
                 output.push_str(&format!(
                     "(the readiness check `{}` did not pass within {} s; it last said: {})\n",

@@ -1,14 +1,13 @@
 //! Running a set of docker commands as a graph: each job once the jobs it
-//! waits for succeeded, at most N at once, one progress line per job, and
-//! no new job after a failure or Ctrl-C. `build:all` and `run:all` both run
-//! on it.
+//! waits for succeeded, at most N at once, one progress line per job (or,
+//! for streamed jobs, docker's own output), and no new job after a failure
+//! or Ctrl-C. `build` and `run` both run on it: it is the one scheduler.
 
-use super::docker::{outcome, planned, planning};
 use super::readiness::Readiness;
-use super::term::{self, Level};
-use super::{fail, strings, HostResult};
+use crate::exec::{self, fail, string_list, strings, HostResult, Mode};
+use crate::log::{self, Level};
 use rhai::{Array, Dynamic, FnPtr, Map};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::{Instant, SystemTime};
 
@@ -62,6 +61,9 @@ pub struct Job {
     pub after: Vec<String>,
     pub label: String,
     pub wait: Option<Readiness>,
+    /// Show docker's own output as the job runs (`build:...,verbose=True`)
+    /// instead of capturing it.
+    pub stream: bool,
 }
 
 /// Reads what a job runs: one argv (a list of strings), several (a list of
@@ -93,7 +95,7 @@ impl Job {
         if id.is_empty() {
             return fail("a graph job needs an `id`");
         }
-        let after = super::string_list(&map, "after", &format!("job `{id}`"))?;
+        let after = string_list(&map, "after", &format!("job `{id}`"))?;
         let commands = match map.get("argv") {
             Some(value) if value.is_fnptr() => Commands::Deferred(value.clone().cast::<FnPtr>()),
             Some(value) => Commands::Fixed(command_list(value, &format!("`argv` of job `{id}`"))?),
@@ -112,6 +114,10 @@ impl Job {
                 .get("label")
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| id.clone()),
+            stream: map
+                .get("stream")
+                .and_then(|v| v.as_bool().ok())
+                .unwrap_or(false),
             id,
             wait,
         })
@@ -123,6 +129,8 @@ impl Job {
 struct Work {
     commands: Vec<Vec<String>>,
     wait: Option<Readiness>,
+    stream: bool,
+    mode: Mode,
 }
 
 impl Work {
@@ -136,10 +144,27 @@ impl Work {
             ..JobResult::default()
         };
         for argv in &self.commands {
-            if planned(argv) {
+            if exec::planned(argv, self.mode) {
                 continue;
             }
-            match outcome(argv, None) {
+            if self.stream {
+                match exec::inherited(argv, false) {
+                    Ok(code) => {
+                        result.ok = code == 0;
+                        result.code = code;
+                    }
+                    Err(err) => {
+                        result.ok = false;
+                        result.code = -1;
+                        result.stderr = err.to_string();
+                    }
+                }
+                if !result.ok {
+                    break;
+                }
+                continue;
+            }
+            match exec::outcome(argv, None) {
                 Ok(done) => {
                     result.ok = done.code == 0;
                     result.code = done.code;
@@ -157,7 +182,7 @@ impl Work {
             }
         }
         if let (true, true, Some(wait)) = (result.ok, result.ran, &self.wait) {
-            match wait.wait(Some(since)) {
+            match wait.wait(Some(since), self.mode) {
                 Ok((ready, output)) => {
                     result.ok = ready;
                     result.output = Some(output);
@@ -182,12 +207,15 @@ fn work_for(
     results: &BTreeMap<String, JobResult>,
     notes: &mut BTreeMap<String, Dynamic>,
     resolve: &mut dyn FnMut(&FnPtr, Map) -> HostResult<Dynamic>,
+    mode: Mode,
 ) -> HostResult<Work> {
     let function = match &job.commands {
         Commands::Fixed(commands) => {
             return Ok(Work {
                 commands: commands.clone(),
                 wait: job.wait.clone(),
+                stream: job.stream,
+                mode,
             })
         }
         Commands::Deferred(function) => function,
@@ -215,13 +243,19 @@ fn work_for(
         answer = fields.remove("commands").unwrap_or_default();
     }
     let commands = command_list(&answer, &format!("the commands of job `{}`", job.id))?;
-    Ok(Work { commands, wait })
+    Ok(Work {
+        commands,
+        wait,
+        stream: job.stream,
+        mode,
+    })
 }
 
 /// How many commands may run at once: `requested`, unless `REYNS_PARALLEL`
-/// sets another bound (1 runs everything in order, as plan mode does).
-fn parallel_limit(requested: usize) -> usize {
-    if planning() {
+/// sets another bound (1 runs everything in order, as plan mode and
+/// streamed output do).
+fn parallel_limit(requested: usize, mode: Mode, streamed: bool) -> usize {
+    if mode == Mode::Plan || streamed {
         return 1;
     }
     std::env::var("REYNS_PARALLEL")
@@ -233,37 +267,13 @@ fn parallel_limit(requested: usize) -> usize {
 
 /// Checks that every `after` names a job and that the jobs have no cycle.
 fn check_graph(jobs: &[Job]) -> HostResult<()> {
-    let ids: HashSet<&str> = jobs.iter().map(|job| job.id.as_str()).collect();
-    for job in jobs {
-        if let Some(missing) = job.after.iter().find(|id| !ids.contains(id.as_str())) {
-            return fail(format!(
-                "job `{}` waits for unknown job `{missing}`",
-                job.id
-            ));
-        }
-    }
-    let mut done: HashSet<&str> = HashSet::new();
-    while done.len() < jobs.len() {
-        let next: Vec<&str> = jobs
-            .iter()
-            .filter(|job| !done.contains(job.id.as_str()))
-            .filter(|job| job.after.iter().all(|id| done.contains(id.as_str())))
-            .map(|job| job.id.as_str())
-            .collect();
-        if next.is_empty() {
-            let stuck: Vec<&str> = jobs
-                .iter()
-                .map(|job| job.id.as_str())
-                .filter(|id| !done.contains(id))
-                .collect();
-            return fail(format!(
-                "jobs wait for each other in a cycle: {}",
-                stuck.join(", ")
-            ));
-        }
-        done.extend(next);
-    }
-    Ok(())
+    let needs = jobs
+        .iter()
+        .map(|job| (job.id.clone(), job.after.clone()))
+        .collect();
+    super::order(&needs, "jobs wait for each other")
+        .map(|_| ())
+        .or_else(fail)
 }
 
 /// Runs jobs in dependency order, at most `limit` at once. After a failure no
@@ -275,11 +285,12 @@ pub fn run_graph(
     jobs: Vec<Job>,
     limit: usize,
     progress: bool,
+    mode: Mode,
     resolve: &mut dyn FnMut(&FnPtr, Map) -> HostResult<Dynamic>,
 ) -> HostResult<BTreeMap<String, Map>> {
     check_graph(&jobs)?;
-    let limit = parallel_limit(limit);
-    let progress = progress && !planning();
+    let limit = parallel_limit(limit, mode, jobs.iter().any(|job| job.stream));
+    let progress = progress && mode == Mode::Run;
     let (done_tx, done_rx) = mpsc::channel::<(usize, JobResult)>();
     let mut results: BTreeMap<String, JobResult> = BTreeMap::new();
     let mut notes: BTreeMap<String, Dynamic> = BTreeMap::new();
@@ -287,7 +298,7 @@ pub fn run_graph(
     let mut running = 0;
     let mut stopping = false;
     loop {
-        if !stopping && !super::interrupted() {
+        if !stopping && !exec::interrupted() {
             for index in 0..jobs.len() {
                 if running >= limit {
                     break;
@@ -302,7 +313,7 @@ pub fn run_graph(
                     continue;
                 }
                 started[index] = true;
-                let work = match work_for(job, &results, &mut notes, resolve) {
+                let work = match work_for(job, &results, &mut notes, resolve, mode) {
                     Ok(work) => work,
                     Err(err) => {
                         stopping = true;
@@ -319,7 +330,7 @@ pub fn run_graph(
                 };
                 running += 1;
                 if progress && !work.commands.is_empty() {
-                    term::log(Level::Info, &format!("{} ...", job.label));
+                    log::log(Level::Info, &format!("{} ...", job.label));
                 }
                 let done_tx = done_tx.clone();
                 std::thread::spawn(move || {
@@ -337,7 +348,7 @@ pub fn run_graph(
         let job = &jobs[index];
         if progress && result.ran {
             let verdict = if result.ok { "done" } else { "FAILED" };
-            term::log(
+            log::log(
                 Level::Info,
                 &format!("{} {verdict} in {:.1} s", job.label, result.seconds),
             );
@@ -374,15 +385,16 @@ mod tests {
             after: after.iter().map(|s| s.to_string()).collect(),
             label: id.into(),
             wait: None,
+            stream: false,
         }
     }
 
     #[test]
     fn graph_cycles_are_named() {
         let err = check_graph(&[job("a", &["b"]), job("b", &["a"]), job("c", &[])]).unwrap_err();
-        assert!(err.to_string().contains("cycle: a, b"), "{err}");
+        assert!(err.to_string().contains("cycle: a -> b -> a"), "{err}");
         assert!(check_graph(&[job("a", &[]), job("b", &["a"])]).is_ok());
         let err = check_graph(&[job("a", &["zz"])]).unwrap_err();
-        assert!(err.to_string().contains("unknown job `zz`"), "{err}");
+        assert!(err.to_string().contains("unknown `zz`"), "{err}");
     }
 }

@@ -1,0 +1,316 @@
+//! Running a command: the `docker` program through duct, always as an
+//! argument vector, and the errors and interrupts that go with it.
+//!
+//! The lowest layer but logging: it knows nothing of scripts' policy. Plan
+//! mode is handed in as a [`Mode`] value by the caller; commands that change
+//! something are printed, quoted for a shell, instead of run. With
+//! `LOG_LEVEL=DEBUG` every command is printed before it runs.
+
+use crate::log::{self, Level};
+use rhai::{Dynamic, EvalAltResult, Map, Position};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// Whether commands that change something run or are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Run,
+    /// `plan=True`: print them, run only queries.
+    Plan,
+}
+
+/// The result type of host functions that can fail.
+pub type HostResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// A failure a user can act on: its message is shown as it is.
+pub fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
+    Err(Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(message.into()),
+        Position::NONE,
+    )))
+}
+
+/// Turns a Rhai array of values into strings (an argv), refusing non-strings.
+pub fn strings(values: &rhai::Array, what: &str) -> HostResult<Vec<String>> {
+    values
+        .iter()
+        .map(|value| {
+            if value.is_string() {
+                Ok(value.clone().into_string().unwrap_or_default())
+            } else if value.is_int() || value.is_float() || value.is_bool() {
+                Ok(value.to_string())
+            } else {
+                fail(format!(
+                    "{what} takes strings, got a `{}`",
+                    value.type_name()
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The strings under `key` of a script map: absent or `()` is none, a
+/// list of strings is read, anything else is an error naming `what`.
+pub fn string_list(map: &rhai::Map, key: &str, what: &str) -> HostResult<Vec<String>> {
+    match map.get(key) {
+        None => Ok(Vec::new()),
+        Some(value) if value.is_unit() => Ok(Vec::new()),
+        Some(value) => match value.read_lock::<rhai::Array>() {
+            Some(array) => strings(&array, what),
+            None => fail(format!("`{key}` of {what} must be a list")),
+        },
+    }
+}
+
+/// How many lines of a failed command's stderr an error shows.
+const TAIL_LINES: usize = 15;
+
+/// The `docker` program: `$REYNS_DOCKER` when set, else `docker` on PATH.
+pub fn program() -> Result<PathBuf, Box<EvalAltResult>> {
+    if let Some(path) = std::env::var_os("REYNS_DOCKER") {
+        return Ok(PathBuf::from(path));
+    }
+    which::which("docker").or_else(|_| {
+        fail("`docker` was not found on PATH: install the Docker CLI (e.g. `apt-get install docker.io`)")
+    })
+}
+
+/// A command line quoted so it can be pasted into a shell.
+pub fn shown(argv: &[String]) -> String {
+    let mut words = vec!["docker".to_string()];
+    words.extend(argv.iter().cloned());
+    shell_words::join(words)
+}
+
+/// Builds the duct expression for `docker ARGV`, logging it at DEBUG.
+/// The command runs in a process group of its own, so that Ctrl-C on the
+/// terminal reaches reyns only: reyns lets running commands finish (no
+/// half-created container) and starts no new ones.
+pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
+    log::log(Level::Debug, &format!("$ {}", shown(argv)));
+    Ok(duct::cmd(program()?, argv).before_spawn(|child| {
+        use std::os::unix::process::CommandExt;
+        child.process_group(0);
+        Ok(())
+    }))
+}
+
+/// Like [`command`], but in reyns' own process group, for commands that own
+/// the terminal (`run -it`, `exec -it`) and must get its signals.
+pub fn terminal_command(argv: &[String]) -> HostResult<duct::Expression> {
+    log::log(Level::Debug, &format!("$ {}", shown(argv)));
+    Ok(duct::cmd(program()?, argv))
+}
+
+/// What a finished command left behind.
+#[derive(Default)]
+pub struct Outcome {
+    pub code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    pub fn to_map(&self) -> Map {
+        let mut map = Map::new();
+        map.insert("exit_code".into(), self.code.into());
+        map.insert("stdout".into(), self.stdout.clone().into());
+        map.insert("stderr".into(), self.stderr.clone().into());
+        map.insert("ok".into(), (self.code == 0).into());
+        map
+    }
+}
+
+/// Runs `docker ARGV` to completion, capturing both outputs.
+pub fn outcome(argv: &[String], input: Option<&str>) -> Result<Outcome, Box<EvalAltResult>> {
+    let mut expression = command(argv)?.stdout_capture().stderr_capture().unchecked();
+    if let Some(input) = input {
+        expression = expression.stdin_bytes(input.as_bytes().to_vec());
+    }
+    let output = expression
+        .run()
+        .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
+    Ok(Outcome {
+        code: exit_code(&output.status),
+        stdout: String::from_utf8_lossy(&output.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+    })
+}
+
+/// The exit status as a number; a signal `N` counts as `128 + N`, like a shell.
+pub fn exit_code(status: &std::process::ExitStatus) -> i64 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code.into(),
+        (None, Some(signal)) => 128 + i64::from(signal),
+        (None, None) => 1,
+    }
+}
+
+/// The last lines of a command's error output.
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+}
+
+/// A command line for error messages: long arguments (templates) cut short.
+fn shown_short(argv: &[String]) -> String {
+    let cut: Vec<String> = argv
+        .iter()
+        .map(|arg| {
+            if arg.chars().count() > 60 {
+                arg.chars().take(40).collect::<String>() + "..."
+            } else {
+                arg.clone()
+            }
+        })
+        .collect();
+    shown(&cut)
+}
+
+/// The error for a command that exited non-zero.
+pub fn failed(argv: &[String], outcome: &Outcome) -> Box<EvalAltResult> {
+    let detail = tail(if outcome.stderr.trim().is_empty() {
+        &outcome.stdout
+    } else {
+        &outcome.stderr
+    });
+    if detail.contains("Cannot connect to the Docker daemon")
+        || detail.contains("Is the docker daemon running")
+    {
+        let last_line = detail.lines().last().unwrap_or_default().trim();
+        let message = match argv {
+            [flag, endpoint, ..] if flag == "--host" || flag == "--context" => {
+                format!("the Docker engine at {endpoint} is not reachable (`{last_line}`)")
+            }
+            _ => format!(
+                "the Docker engine is not reachable (`{last_line}`): start it, or check DOCKER_HOST"
+            ),
+        };
+        return Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE));
+    }
+    let message = format!(
+        "`{}` failed with exit code {}{}{}",
+        shown_short(argv),
+        outcome.code,
+        if detail.is_empty() { "" } else { ":\n" },
+        detail
+    );
+    Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE))
+}
+
+/// Runs a command and returns its trimmed stdout, failing on a non-zero exit.
+pub fn checked(argv: &[String], input: Option<&str>) -> Result<String, Box<EvalAltResult>> {
+    let outcome = outcome(argv, input)?;
+    if outcome.code != 0 {
+        return Err(failed(argv, &outcome));
+    }
+    Ok(outcome.stdout.trim_end().to_string())
+}
+
+/// Runs `docker ARGV` with the terminal handed over (or stdout/stderr only).
+pub fn inherited(argv: &[String], with_stdin: bool) -> Result<i64, Box<EvalAltResult>> {
+    let expression = if with_stdin {
+        terminal_command(argv)?.unchecked()
+    } else {
+        command(argv)?.unchecked().stdin_null()
+    };
+    let output = expression
+        .run()
+        .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
+    Ok(exit_code(&output.status))
+}
+
+/// In plan mode, prints the command (and returns true): the caller skips it.
+pub fn planned(argv: &[String], mode: Mode) -> bool {
+    if mode == Mode::Plan {
+        println!("{}", shown(argv));
+    }
+    mode == Mode::Plan
+}
+
+/// Runs `SOURCE | docker ARGV` (`source_shown`: how messages name SOURCE,
+/// made only when it runs), failing with the exit code and the tail of the
+/// error output. In plan mode the pipeline is printed instead.
+pub fn pipeline(
+    source: impl FnOnce() -> HostResult<duct::Expression>,
+    source_shown: &str,
+    argv: &[String],
+    mode: Mode,
+) -> HostResult<()> {
+    let line = format!("{source_shown} | {}", shown(argv));
+    if mode == Mode::Plan {
+        println!("{line}");
+        return Ok(());
+    }
+    log::log(Level::Debug, &format!("$ {line}"));
+    let output = source()?
+        .pipe(duct::cmd(program()?, argv))
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .or_else(|err| fail(format!("cannot run `{line}`: {err}")))?;
+    if !output.status.success() {
+        return fail(format!(
+            "`{line}` failed with exit code {}:\n{}",
+            exit_code(&output.status),
+            tail(&String::from_utf8_lossy(&output.stderr))
+        ));
+    }
+    Ok(())
+}
+
+/// Set once SIGINT or SIGTERM arrives; `ACKNOWLEDGED` once the verb has
+/// handled it itself.
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+static ACKNOWLEDGED: AtomicBool = AtomicBool::new(false);
+
+fn interrupt_flag() -> &'static Arc<AtomicBool> {
+    INTERRUPTED.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
+
+/// Whether SIGINT or SIGTERM arrived: long verbs stop scheduling new work.
+pub fn interrupted() -> bool {
+    interrupt_flag().load(Ordering::Relaxed)
+}
+
+/// Records that the verb handled the interrupt itself (it stopped cleanly).
+pub fn acknowledge_interrupt() {
+    ACKNOWLEDGED.store(true, Ordering::Relaxed);
+}
+
+/// Whether an interrupt arrived that the verb did not handle itself.
+pub fn interrupted_unhandled() -> bool {
+    interrupted() && !ACKNOWLEDGED.load(Ordering::Relaxed)
+}
+
+/// Catches SIGINT and SIGTERM so that running commands finish and no new
+/// ones start (commands run in their own process group, so the terminal's
+/// Ctrl-C reaches reyns only); the verb then stops with an error.
+pub fn catch_signals() {
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registering can only fail for a signal that cannot be caught.
+        let _ = signal_hook::flag::register(signal, Arc::clone(interrupt_flag()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_quoted_for_a_shell() {
+        let argv = vec!["run".to_string(), "-e".into(), "A=b c $(x)".into()];
+        assert_eq!(shown(&argv), "docker run -e 'A=b c $(x)'");
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        let text: String = (1..=40).map(|n| format!("{n}\n")).collect();
+        let kept = tail(&text);
+        assert!(kept.starts_with("26\n") && kept.ends_with("40"), "{kept}");
+    }
+}
