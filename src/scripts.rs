@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn project_script_overrides_built_in() {
-        let dir = std::env::temp_dir().join(format!("reyns-scripts-{}", std::process::id()));
+        let temporary = tempfile::tempdir().unwrap();
+        let dir = temporary.path();
         std::fs::create_dir_all(dir.join("reyns")).unwrap();
         std::fs::write(dir.join("reyns/help.rhai"), "//! mine\nfn main(args) {}").unwrap();
         std::fs::write(
@@ -189,15 +190,14 @@ mod tests {
             "//! says hello\nfn main(args) {}",
         )
         .unwrap();
-        let help = find(&dir, "help").unwrap();
+        let help = find(dir, "help").unwrap();
         assert!(matches!(help.origin, Origin::Project(_)));
         assert_eq!(help.summary(), "mine");
-        let listed = verbs(&dir);
+        let listed = verbs(dir);
         let hello = listed.iter().find(|(s, _)| s.name == "hello").unwrap();
         assert!(!hello.1, "a new verb overrides nothing");
         let help = listed.iter().find(|(s, _)| s.name == "help").unwrap();
         assert!(help.1, "help is overridden");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

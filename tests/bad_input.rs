@@ -198,7 +198,7 @@ fn docker_missing_from_path_says_so() {
     let out = Test::demo()
         .real_docker()
         .args("ps")
-        .run_with_path(&empty.display().to_string());
+        .run_with_path(&empty.path().display().to_string());
     out.code(1)
         .clean_error()
         .stderr_has("`docker` was not found on PATH");

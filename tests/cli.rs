@@ -225,7 +225,8 @@ fn install_demo_copies_the_project_and_refuses_to_overwrite() {
 
 #[test]
 fn the_binary_works_alone_from_another_folder() {
-    let alone = support::temp_dir();
+    let alone_dir = support::temp_dir();
+    let alone = alone_dir.path();
     let copy = alone.join("reyns");
     std::fs::copy(support::reyns_bin(), &copy).unwrap();
     let out = std::process::Command::new(&copy)

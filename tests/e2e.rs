@@ -110,8 +110,8 @@ fn demo_quick_start_word_for_word() {
 
     // ssh with the installation key, without any ssh binary on PATH.
     let only_docker = support::temp_dir();
-    std::os::unix::fs::symlink(which("docker"), only_docker.join("docker")).unwrap();
-    let no_ssh = only_docker.display().to_string();
+    std::os::unix::fs::symlink(which("docker"), only_docker.path().join("docker")).unwrap();
+    let no_ssh = only_docker.path().display().to_string();
     reyns("ssh:demo,instance=two,command=echo $SERVICE $INSTANCE")
         .env("PATH", &no_ssh)
         .run()
@@ -719,7 +719,8 @@ fn dns_policies_append_replace_hide_and_removal() {
 #[test]
 fn images_with_another_installations_key_refuse_this_one() {
     // A second installation: its own REYNS_HOME, hence its own keys.
-    let other_home = support::temp_dir().join("other-home");
+    let other_home_dir = support::temp_dir();
+    let other_home = other_home_dir.path().join("other-home");
     let made = std::process::Command::new(support::reyns_bin())
         .arg("init:plan=True")
         .env("REYNS_HOME", &other_home)
@@ -867,19 +868,18 @@ fn node_image() -> &'static str {
     if docker(&["images", "-q", node_image]).is_empty() {
         let context = support::temp_dir();
         std::fs::write(
-            context.join("Dockerfile"),
+            context.path().join("Dockerfile"),
             "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends docker.io iproute2 procps && rm -rf /var/lib/apt/lists/*\n",
         )
         .unwrap();
         ok(
             std::process::Command::new("docker")
                 .args(["build", "-q", "-t", node_image])
-                .arg(&context)
+                .arg(context.path())
                 .output()
                 .unwrap(),
             "building the node image",
         );
-        let _ = std::fs::remove_dir_all(&context);
     }
     node_image
 }

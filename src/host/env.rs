@@ -31,8 +31,8 @@ pub mod api {
     /// let me = env::user();
     /// ```
     pub fn user() -> rhai::Map {
-        // SAFETY: getuid and getgid cannot fail.
-        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let uid = rustix::process::getuid().as_raw();
+        let gid = rustix::process::getgid().as_raw();
         let user = std::env::var("USER").unwrap_or_else(|_| {
             if uid == 0 {
                 "root".into()
@@ -54,14 +54,15 @@ pub mod api {
     /// let host = env::hostname();
     /// ```
     pub fn hostname() -> String {
-        let mut buffer = [0u8; 256];
-        // SAFETY: the buffer is valid for its whole length.
-        let status = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
-        if status != 0 {
-            return "localhost".into();
+        let name = rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .to_string();
+        if name.is_empty() {
+            "localhost".into()
+        } else {
+            name
         }
-        let end = buffer.iter().position(|b| *b == 0).unwrap_or(buffer.len());
-        String::from_utf8_lossy(&buffer[..end]).to_string()
     }
 
     /// The number of processor cores, to bound parallel work.
@@ -137,18 +138,13 @@ pub mod api {
     pub fn random_name(length: i64) -> String {
         let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let mut bytes = vec![0u8; length.clamp(1, 64) as usize];
-        let _ = getrandom_fill(&mut bytes);
+        // Without the kernel's random source the name is still a valid one.
+        let _ = getrandom::getrandom(&mut bytes);
         bytes
             .iter()
             .map(|b| alphabet[*b as usize % alphabet.len()] as char)
             .collect()
     }
-}
-
-/// Fills `bytes` from the kernel's random source.
-pub fn getrandom_fill(bytes: &mut [u8]) -> std::io::Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")?.read_exact(bytes)
 }
 
 /// Seconds since the epoch as an RFC 3339 UTC time (days to a civil date

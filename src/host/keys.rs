@@ -3,6 +3,7 @@
 //! for DNS updates. Private files are 0600 and never printed.
 
 use super::fail;
+use base64ct::Encoding;
 use rhai::plugin::*;
 use rhai::Map;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -30,28 +31,6 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(contents)
-}
-
-/// Standard base64 with padding.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let triple = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (position, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if position <= chunk.len() {
-                out.push(ALPHABET[((triple >> shift) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Makes the keys that are missing; returns where they are.
@@ -83,9 +62,10 @@ pub fn ensure() -> Result<PathBuf, String> {
     let tsig = dir.join(TSIG_SECRET);
     if !tsig.exists() {
         let mut secret = [0u8; 32];
-        super::env::getrandom_fill(&mut secret)
+        getrandom::getrandom(&mut secret)
             .map_err(|err| format!("cannot read random bytes: {err}"))?;
-        write_private(&tsig, format!("{}\n", base64(&secret)).as_bytes())
+        let encoded = base64ct::Base64::encode_string(&secret);
+        write_private(&tsig, format!("{encoded}\n").as_bytes())
             .map_err(|err| format!("cannot write `{}`: {err}", tsig.display()))?;
     }
     let key_file = dir.join(TSIG_KEY);
@@ -142,19 +122,5 @@ pub mod api {
                 .or_else(|err| fail(format!("cannot copy `{name}` to `{dest}`: {err}")))?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_the_standard() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 }

@@ -4,7 +4,6 @@
 
 use super::fail;
 use rhai::plugin::*;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -35,8 +34,7 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     let mut told = false;
     loop {
-        // SAFETY: a non-blocking flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        if file.try_lock().is_ok() {
             let _ = file.set_len(0);
             let _ =
                 std::io::Write::write_all(&mut &file, std::process::id().to_string().as_bytes());

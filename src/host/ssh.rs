@@ -5,6 +5,7 @@
 //! refused.
 
 use super::{fail, HostResult};
+use base64ct::Encoding;
 use rhai::plugin::*;
 use rhai::Map;
 use ssh2::Session;
@@ -55,7 +56,7 @@ fn check_host_key(target: &Target, session: &Session) -> HostResult<()> {
     let Some((key, _)) = session.host_key() else {
         return fail(format!("{} sent no host key", target.shown()));
     };
-    let key = super::keys::base64(key);
+    let key = base64ct::Base64::encode_string(key);
     if target.container_id.is_empty() {
         return Ok(());
     }
@@ -151,46 +152,57 @@ fn run_command(
 
 /// The local terminal's size (columns, rows).
 fn terminal_size() -> (u32, u32) {
-    // SAFETY: TIOCGWINSZ fills a winsize struct.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    if ok && size.ws_col > 0 {
-        (u32::from(size.ws_col), u32::from(size.ws_row))
-    } else {
-        (80, 24)
+    match rustix::termios::tcgetwinsize(rustix::stdio::stdin()) {
+        Ok(size) if size.ws_col > 0 => (u32::from(size.ws_col), u32::from(size.ws_row)),
+        _ => (80, 24),
     }
 }
 
 /// Raw mode on the local terminal, restored when dropped (also on errors).
 struct RawMode {
-    saved: Option<libc::termios>,
+    saved: Option<rustix::termios::Termios>,
 }
 
 impl RawMode {
     fn enter() -> RawMode {
-        // SAFETY: tcgetattr/tcsetattr on stdin with a zeroed termios to fill.
-        unsafe {
-            let mut saved: libc::termios = std::mem::zeroed();
-            if libc::isatty(libc::STDIN_FILENO) != 1
-                || libc::tcgetattr(libc::STDIN_FILENO, &mut saved) != 0
-            {
-                return RawMode { saved: None };
-            }
-            let mut raw = saved;
-            libc::cfmakeraw(&mut raw);
-            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &raw);
-            RawMode { saved: Some(saved) }
+        let stdin = rustix::stdio::stdin();
+        if !rustix::termios::isatty(stdin) {
+            return RawMode { saved: None };
         }
+        let Ok(saved) = rustix::termios::tcgetattr(stdin) else {
+            return RawMode { saved: None };
+        };
+        let mut raw = saved.clone();
+        raw.make_raw();
+        let _ = rustix::termios::tcsetattr(stdin, rustix::termios::OptionalActions::Now, &raw);
+        RawMode { saved: Some(saved) }
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
         if let Some(saved) = &self.saved {
-            // SAFETY: restores the settings read in `enter`.
-            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved) };
+            let _ = rustix::termios::tcsetattr(
+                rustix::stdio::stdin(),
+                rustix::termios::OptionalActions::Now,
+                saved,
+            );
         }
     }
+}
+
+/// Whether a key press (or the end of input) waits on standard input.
+fn stdin_ready() -> bool {
+    let stdin = rustix::stdio::stdin();
+    let mut polled = [rustix::event::PollFd::new(
+        &stdin,
+        rustix::event::PollFlags::IN,
+    )];
+    let now = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    rustix::event::poll(&mut polled, Some(&now)).unwrap_or(0) > 0
 }
 
 /// An interactive session: a pseudo-terminal of the local size, keys passed
@@ -230,24 +242,14 @@ fn interactive(target: &Target, command: Option<&str>, wait: Duration) -> HostRe
             break;
         }
         if stdin_open {
-            let mut poll = libc::pollfd {
-                fd: libc::STDIN_FILENO,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: polls one valid descriptor without blocking.
-            let ready = unsafe { libc::poll(&mut poll, 1, 0) } > 0;
-            if ready {
-                // SAFETY: reads into a buffer of the given length.
-                let count = unsafe {
-                    libc::read(libc::STDIN_FILENO, buffer.as_mut_ptr().cast(), buffer.len())
-                };
-                if count <= 0 {
+            if stdin_ready() {
+                let count = rustix::io::read(rustix::stdio::stdin(), &mut buffer).unwrap_or(0);
+                if count == 0 {
                     stdin_open = false;
                     let _ = channel.send_eof();
                 } else {
                     idle = false;
-                    let mut data = &buffer[..count as usize];
+                    let mut data = &buffer[..count];
                     while !data.is_empty() {
                         match channel.write(data) {
                             Ok(written) => data = &data[written..],

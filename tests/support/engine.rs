@@ -25,6 +25,8 @@ pub fn docker(args: &[&str]) -> String {
 pub struct Project {
     pub name: String,
     pub dir: std::path::PathBuf,
+    /// The temporary folder `dir` is in, removed last.
+    _root: tempfile::TempDir,
 }
 
 impl Project {
@@ -32,9 +34,14 @@ impl Project {
     pub fn new() -> Project {
         ensure_images();
         let name = unique_name();
-        let dir = super::temp_dir().join(&name);
+        let root = super::temp_dir();
+        let dir = root.path().join(&name);
         std::fs::create_dir_all(dir.join("services")).expect("project dir");
-        Project { name, dir }
+        Project {
+            name,
+            dir,
+            _root: root,
+        }
     }
 
     /// Adds a service folder with a Dockerfile and more files.
@@ -106,7 +113,6 @@ impl Drop for Project {
         for image in images.lines() {
             docker(&["rmi", "-f", image]);
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

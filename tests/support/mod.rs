@@ -33,11 +33,13 @@ pub fn unique_name() -> String {
     )
 }
 
-/// A fresh empty folder under the system temp folder, named uniquely.
-pub fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(unique_name());
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh empty folder under the system temp folder, named
+/// `reyns-test-<pid>-<n>-...`, removed with everything in it when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("{}-", unique_name()))
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// Copies a folder tree.
@@ -197,28 +199,20 @@ pub struct Test {
     fake: Option<PathBuf>,
     stdin: Option<String>,
     /// Temporary folders this test made, removed when it is dropped.
-    owned: Vec<PathBuf>,
-}
-
-impl Drop for Test {
-    fn drop(&mut self) {
-        for dir in &self.owned {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
+    owned: Vec<tempfile::TempDir>,
 }
 
 impl Test {
     /// A test in a fresh empty project folder, with the fake docker.
     pub fn new() -> Test {
         let root = temp_dir();
-        let dir = root.join("proj");
+        let dir = root.path().join("proj");
         std::fs::create_dir_all(&dir).expect("project dir");
         Test::in_dir(&dir).owning(root)
     }
 
     /// Removes `dir` when the test is dropped.
-    fn owning(mut self, dir: PathBuf) -> Test {
+    fn owning(mut self, dir: tempfile::TempDir) -> Test {
         self.owned.push(dir);
         self
     }
@@ -226,7 +220,7 @@ impl Test {
     /// A test in a copy of `tests/fixtures/<name>`, with the fake docker.
     pub fn fixture(name: &str) -> Test {
         let root = temp_dir();
-        let dir = root.join(name);
+        let dir = root.path().join(name);
         copy_tree(&repo().join("tests/fixtures").join(name), &dir);
         Test::in_dir(&dir).owning(root)
     }
@@ -234,14 +228,15 @@ impl Test {
     /// A test in a copy of the demo project, with the fake docker.
     pub fn demo() -> Test {
         let root = temp_dir();
-        let dir = root.join("reyns-demo");
+        let dir = root.path().join("reyns-demo");
         copy_tree(&repo().join("demo"), &dir);
         Test::in_dir(&dir).owning(root)
     }
 
     /// A test run in `dir`, with the fake docker.
     pub fn in_dir(dir: &Path) -> Test {
-        let fake = temp_dir();
+        let fake_dir = temp_dir();
+        let fake = fake_dir.path().to_path_buf();
         let home = fake.join("home");
         Test {
             dir: dir.to_path_buf(),
@@ -250,7 +245,7 @@ impl Test {
             env: vec![("PROJECT_NAME".into(), "proj".into())],
             fake: Some(fake.clone()),
             stdin: None,
-            owned: vec![fake],
+            owned: vec![fake_dir],
         }
     }
 
