@@ -8,6 +8,7 @@
 
 use crate::log::{self, Level};
 use rhai::{Dynamic, EvalAltResult, Map, Position};
+use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -30,6 +31,16 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
         Dynamic::from(message.into()),
         Position::NONE,
     )))
+}
+
+/// Typed data as the map a script gets: serde does the field-by-field
+/// work (`rhai::serde::to_dynamic`), so no host function builds maps by hand.
+pub fn to_map<T: Serialize>(value: &T) -> HostResult<Map> {
+    let dynamic = rhai::serde::to_dynamic(value)?;
+    match dynamic.try_cast::<Map>() {
+        Some(map) => Ok(map),
+        None => fail("internal: a host value did not become a map"),
+    }
 }
 
 /// Turns a Rhai array of values into strings (an argv), refusing non-strings.
@@ -112,14 +123,25 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+/// An [`Outcome`] as scripts see it.
+#[derive(Serialize)]
+struct OutcomeShown<'a> {
+    ok: bool,
+    exit_code: i64,
+    stdout: &'a str,
+    stderr: &'a str,
+}
+
 impl Outcome {
+    /// `#{ok, exit_code, stdout, stderr}`.
     pub fn to_map(&self) -> Map {
-        let mut map = Map::new();
-        map.insert("exit_code".into(), self.code.into());
-        map.insert("stdout".into(), self.stdout.clone().into());
-        map.insert("stderr".into(), self.stderr.clone().into());
-        map.insert("ok".into(), (self.code == 0).into());
-        map
+        to_map(&OutcomeShown {
+            ok: self.code == 0,
+            exit_code: self.code,
+            stdout: &self.stdout,
+            stderr: &self.stderr,
+        })
+        .unwrap_or_default()
     }
 }
 

@@ -4,20 +4,24 @@
 //! or Ctrl-C. `build` and `run` both run on it: it is the one scheduler.
 
 use super::readiness::Readiness;
-use crate::exec::{self, fail, string_list, strings, HostResult, Mode};
+use crate::exec::{self, fail, string_list, strings, to_map, HostResult, Mode};
 use crate::log::{self, Level};
 use rhai::{Array, Dynamic, FnPtr, Map};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::{Instant, SystemTime};
 
-/// What one job of a graph came to; plain data, so threads can hand it back.
-#[derive(Default)]
+/// What one job of a graph came to; plain data, so threads can hand it
+/// back; scripts get it as a map of the same shape.
+#[derive(Default, Serialize)]
 pub struct JobResult {
     ok: bool,
+    #[serde(rename = "exit_code")]
     code: i64,
     stdout: String,
     stderr: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
     seconds: f64,
     skipped: bool,
@@ -26,19 +30,9 @@ pub struct JobResult {
 }
 
 impl JobResult {
+    /// `#{ok, exit_code, stdout, stderr, output, seconds, skipped, ran}`.
     pub fn to_map(&self) -> Map {
-        let mut map = Map::new();
-        map.insert("ok".into(), self.ok.into());
-        map.insert("exit_code".into(), self.code.into());
-        map.insert("stdout".into(), self.stdout.clone().into());
-        map.insert("stderr".into(), self.stderr.clone().into());
-        map.insert("seconds".into(), self.seconds.into());
-        map.insert("skipped".into(), self.skipped.into());
-        map.insert("ran".into(), self.ran.into());
-        if let Some(output) = &self.output {
-            map.insert("output".into(), output.clone().into());
-        }
-        map
+        to_map(self).unwrap_or_default()
     }
 }
 

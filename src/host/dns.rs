@@ -84,12 +84,6 @@ pub mod api {
         } else {
             Some(Target::from_dynamic(&container, "dns::update")?)
         };
-        let outcome = send(script, container)?;
-        let mut map = Map::new();
-        map.insert("ok".into(), (outcome.code == 0).into());
-        map.insert("exit_code".into(), outcome.code.into());
-        map.insert("stdout".into(), outcome.stdout.into());
-        map.insert("stderr".into(), outcome.stderr.into());
-        Ok(map)
+        Ok(send(script, container)?.to_map())
     }
 }

@@ -6,7 +6,7 @@
 //! as a value: commands that change something are printed, quoted for a
 //! shell, instead of run. Queries always run.
 
-use super::{fail, strings, HostResult};
+use super::{fail, strings, to_map, HostResult};
 use crate::exec::{checked, failed, inherited, outcome, pipeline, program, shown, Mode, Outcome};
 use crate::graph::jobs::{run_graph, Commands, Job};
 use crate::graph::readiness::Readiness;
@@ -24,6 +24,13 @@ pub fn mode() -> Mode {
     } else {
         Mode::Run
     }
+}
+
+/// What `docker::wait_ready` came to.
+#[derive(serde::Serialize)]
+struct Waited {
+    ok: bool,
+    output: String,
 }
 
 /// In plan mode, prints the command (and returns true): the caller skips it.
@@ -358,11 +365,8 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn wait_ready(readiness: Map) -> Result<Map, Box<EvalAltResult>> {
-        let (ready, output) = Readiness::from_map(&readiness)?.wait(None, mode())?;
-        let mut result = Map::new();
-        result.insert("ok".into(), ready.into());
-        result.insert("output".into(), output.into());
-        Ok(result)
+        let (ok, output) = Readiness::from_map(&readiness)?.wait(None, mode())?;
+        to_map(&Waited { ok, output })
     }
 
     /// Pipes a host program's output into a docker command, e.g. a root file

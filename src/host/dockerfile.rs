@@ -3,21 +3,51 @@
 //! `# reyns: expose 8080 as 80`, `# reyns: privileged`,
 //! `# reyns: ready tcp 8080`, `# reyns: ready cmd pg_isready`).
 
-use super::fail;
+use super::{fail, to_map};
 use rhai::plugin::*;
-use rhai::{Array, Map};
+use rhai::Map;
+use serde::Serialize;
 
-/// What a Dockerfile tells Reyns.
-#[derive(Debug, Default, PartialEq)]
+/// What a Dockerfile tells Reyns; scripts get it as a map of the same shape.
+#[derive(Debug, Default, PartialEq, Serialize)]
 pub struct Facts {
     pub parents: Vec<String>,
     pub build_args: Vec<String>,
-    /// (container port, host port, protocol)
-    pub exposed: Vec<(u16, u16, String)>,
+    pub exposed: Vec<Exposed>,
     pub privileged: bool,
-    /// `# reyns: ready ...`: the annotation as written (`tcp 8080`) and the
-    /// shell line that passes once the service answers.
-    pub ready: Option<(String, String)>,
+    pub ready: Option<Ready>,
+}
+
+/// A port `# reyns: expose` publishes.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Exposed {
+    pub port: u16,
+    pub host_port: u16,
+    pub protocol: String,
+}
+
+/// `# reyns: ready ...`: the check as written (`tcp 8080`) and the shell
+/// line that passes once the service answers.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Ready {
+    pub shown: String,
+    pub line: String,
+}
+
+impl Exposed {
+    fn new(port: u16, host_port: u16, protocol: String) -> Exposed {
+        Exposed {
+            port,
+            host_port,
+            protocol,
+        }
+    }
+}
+
+impl Ready {
+    fn new(shown: String, line: String) -> Ready {
+        Ready { shown, line }
+    }
 }
 
 /// Parses a Dockerfile's text; errors read `file:line: what`.
@@ -85,7 +115,7 @@ fn annotate(facts: &mut Facts, annotation: &str) -> Result<(), String> {
         ["privileged"] => facts.privileged = true,
         ["expose", port] => {
             let (number, protocol) = port_and_protocol(port)?;
-            facts.exposed.push((number, number, protocol));
+            facts.exposed.push(Exposed::new(number, number, protocol));
         }
         ["ready", "tcp", port] => {
             let (number, protocol) = port_and_protocol(port)?;
@@ -95,7 +125,7 @@ fn annotate(facts: &mut Facts, annotation: &str) -> Result<(), String> {
             if facts.ready.is_some() {
                 return Err("a second `ready` annotation: keep one".into());
             }
-            facts.ready = Some((
+            facts.ready = Some(Ready::new(
                 format!("tcp {number}"),
                 format!("bash -c '</dev/tcp/127.0.0.1/{number}'"),
             ));
@@ -111,7 +141,7 @@ fn annotate(facts: &mut Facts, annotation: &str) -> Result<(), String> {
                 .and_then(|rest| rest.strip_prefix("cmd"))
                 .unwrap_or_default()
                 .trim();
-            facts.ready = Some((format!("cmd {line}"), line.to_string()));
+            facts.ready = Some(Ready::new(format!("cmd {line}"), line.to_string()));
         }
         ["expose", port, "as", host] => {
             let (number, protocol) = port_and_protocol(port)?;
@@ -119,7 +149,7 @@ fn annotate(facts: &mut Facts, annotation: &str) -> Result<(), String> {
             if words[3].contains('/') && host_protocol != protocol {
                 return Err(format!("`{}` and `{port}` name different protocols", words[3]));
             }
-            facts.exposed.push((number, host, protocol));
+            facts.exposed.push(Exposed::new(number, host, protocol));
         }
         _ => {
             return Err(format!(
@@ -146,47 +176,6 @@ fn port_and_protocol(text: &str) -> Result<(u16, String), String> {
     }
 }
 
-impl Facts {
-    /// The facts as a Rhai map.
-    fn to_map(&self) -> Map {
-        let exposed: Array = self
-            .exposed
-            .iter()
-            .map(|(port, host, protocol)| {
-                let mut map = Map::new();
-                map.insert("port".into(), i64::from(*port).into());
-                map.insert("host_port".into(), i64::from(*host).into());
-                map.insert("protocol".into(), protocol.clone().into());
-                map.into()
-            })
-            .collect();
-        let texts = |items: &[String]| -> Dynamic {
-            items
-                .iter()
-                .cloned()
-                .map(Dynamic::from)
-                .collect::<Array>()
-                .into()
-        };
-        let mut map = Map::new();
-        map.insert("parents".into(), texts(&self.parents));
-        map.insert("build_args".into(), texts(&self.build_args));
-        map.insert("exposed".into(), exposed.into());
-        map.insert("privileged".into(), self.privileged.into());
-        let ready = match &self.ready {
-            Some((shown, line)) => {
-                let mut ready = Map::new();
-                ready.insert("shown".into(), shown.clone().into());
-                ready.insert("line".into(), line.clone().into());
-                ready.into()
-            }
-            None => Dynamic::UNIT,
-        };
-        map.insert("ready".into(), ready);
-        map
-    }
-}
-
 #[export_module]
 pub mod api {
     /// Reads a Dockerfile: `#{parents, build_args, exposed: [#{port, host_port, protocol}], privileged, ready}`
@@ -200,7 +189,7 @@ pub mod api {
     pub fn read(path: &str) -> Result<Map, Box<EvalAltResult>> {
         let text = std::fs::read_to_string(path)
             .or_else(|err| fail(format!("cannot read `{path}`: {err}")))?;
-        Ok(super::parse(path, &text).or_else(fail)?.to_map())
+        to_map(&super::parse(path, &text).or_else(fail)?)
     }
 
     /// Like `read`, for a Dockerfile's text; `shown` names it in errors.
@@ -210,7 +199,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn parse(text: &str, shown: &str) -> Result<Map, Box<EvalAltResult>> {
-        Ok(super::parse(shown, text).or_else(fail)?.to_map())
+        to_map(&super::parse(shown, text).or_else(fail)?)
     }
 }
 
@@ -226,7 +215,10 @@ mod tests {
         assert_eq!(facts.build_args, vec!["BUILDING_UID", "OTHER"]);
         assert_eq!(
             facts.exposed,
-            vec![(53, 53, "udp".into()), (8080, 80, "tcp".into())]
+            vec![
+                Exposed::new(53, 53, "udp".into()),
+                Exposed::new(8080, 80, "tcp".into())
+            ]
         );
         assert!(facts.privileged);
     }
@@ -254,7 +246,7 @@ mod tests {
         let facts = parse("D", "FROM a\n# reyns: ready tcp 8080\n").unwrap();
         assert_eq!(
             facts.ready,
-            Some((
+            Some(Ready::new(
                 "tcp 8080".into(),
                 "bash -c '</dev/tcp/127.0.0.1/8080'".into()
             ))
@@ -262,7 +254,7 @@ mod tests {
         let facts = parse("D", "# reyns: ready cmd  pg_isready -h 127.0.0.1 'x y'\n").unwrap();
         assert_eq!(
             facts.ready,
-            Some((
+            Some(Ready::new(
                 "cmd pg_isready -h 127.0.0.1 'x y'".into(),
                 "pg_isready -h 127.0.0.1 'x y'".into()
             ))

@@ -2,6 +2,21 @@
 
 use rhai::plugin::*;
 
+/// The invoking user, as `env::user` tells scripts.
+#[derive(serde::Serialize)]
+struct User {
+    uid: u32,
+    gid: u32,
+    user: String,
+    group: String,
+}
+
+impl User {
+    fn to_map(&self) -> rhai::Map {
+        super::to_map(self).unwrap_or_default()
+    }
+}
+
 #[export_module]
 pub mod api {
     /// The value of an environment variable, or `()` when unset.
@@ -40,12 +55,13 @@ pub mod api {
                 format!("user{uid}")
             }
         });
-        let mut map = rhai::Map::new();
-        map.insert("uid".into(), i64::from(uid).into());
-        map.insert("gid".into(), i64::from(gid).into());
-        map.insert("group".into(), user.clone().into());
-        map.insert("user".into(), user.into());
-        map
+        super::User {
+            uid,
+            gid,
+            group: user.clone(),
+            user,
+        }
+        .to_map()
     }
 
     /// The host's name.

@@ -2,10 +2,11 @@
 //! an ed25519 SSH key pair for the `reyns` user and a TSIG (HMAC-SHA256) key
 //! for DNS updates. Private files are 0600 and never printed.
 
-use super::fail;
+use super::{fail, to_map};
 use base64ct::Encoding;
 use rhai::plugin::*;
 use rhai::Map;
+use serde::Serialize;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,16 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(contents)
+}
+
+/// Where this installation's keys are, as `keys::ensure` tells scripts.
+#[derive(Serialize)]
+struct KeyFiles {
+    dir: String,
+    ssh_private: String,
+    ssh_public: String,
+    tsig_secret: String,
+    tsig_key: String,
 }
 
 /// Makes the keys that are missing; returns where they are.
@@ -97,13 +108,13 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn ensure() -> Result<Map, Box<EvalAltResult>> {
         let dir = super::ensure().or_else(fail)?;
-        let mut map = Map::new();
-        map.insert("dir".into(), shown(dir.clone()).into());
-        map.insert("ssh_private".into(), shown(dir.join(SSH_PRIVATE)).into());
-        map.insert("ssh_public".into(), shown(dir.join(SSH_PUBLIC)).into());
-        map.insert("tsig_secret".into(), shown(dir.join(TSIG_SECRET)).into());
-        map.insert("tsig_key".into(), shown(dir.join(TSIG_KEY)).into());
-        Ok(map)
+        to_map(&KeyFiles {
+            ssh_private: shown(dir.join(SSH_PRIVATE)),
+            ssh_public: shown(dir.join(SSH_PUBLIC)),
+            tsig_secret: shown(dir.join(TSIG_SECRET)),
+            tsig_key: shown(dir.join(TSIG_KEY)),
+            dir: shown(dir),
+        })
     }
 
     /// Copies the public key and the TSIG secret (not the SSH private key)

@@ -23,7 +23,7 @@ pub mod text;
 pub mod verbs;
 
 use crate::error::UsageError;
-pub use crate::exec::{fail, string_list, strings, HostResult};
+pub use crate::exec::{fail, string_list, strings, to_map, HostResult};
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
 /// The registration table: every host module with the namespace scripts

@@ -280,7 +280,7 @@ fn interactive(target: &Target, command: Option<&str>, wait: Duration) -> HostRe
 #[export_module]
 pub mod api {
     /// Runs a command over SSH as `reyns` with the installation key and returns
-    /// `#{stdout, stderr, exit_code}`. `target` is `#{host, port, key,
+    /// `#{ok, exit_code, stdout, stderr}`. `target` is `#{host, port, key,
     /// container_id}`; sshd is waited for up to `wait` seconds.
     ///
     /// ```rhai
@@ -291,11 +291,12 @@ pub mod api {
         let target = Target::from_map(&target)?;
         let (stdout, stderr, code) =
             run_command(&target, command, Duration::from_secs(wait.max(0) as u64))?;
-        let mut map = Map::new();
-        map.insert("stdout".into(), stdout.into());
-        map.insert("stderr".into(), stderr.into());
-        map.insert("exit_code".into(), code.into());
-        Ok(map)
+        Ok(crate::exec::Outcome {
+            code,
+            stdout,
+            stderr,
+        }
+        .to_map())
     }
 
     /// Opens an interactive session on a pseudo-terminal (a login shell, or

@@ -1,12 +1,13 @@
 //! What verbs exist and what they take, for `help`, and the host API's own
 //! documentation, generated from the `///` comments of the host functions.
 
-use super::fail;
+use super::{fail, to_map};
 use crate::error::Error;
 use crate::scripts::Origin;
 use crate::verb::{self, Verb};
 use rhai::plugin::*;
 use rhai::{Array, Map};
+use serde::Serialize;
 
 /// Writes Rust return types as a script sees them: `Result<T, Box<EvalAltResult>>`
 /// becomes `T` (the error is a thrown exception), in Rhai's own type names.
@@ -18,6 +19,33 @@ fn script_types(definitions: &str) -> String {
         .replace("-> String;", "-> string;")
         .replace("-> Map;", "-> map;")
         .replace("-> Array;", "-> array;")
+}
+
+/// A verb as `verbs::list` shows it.
+#[derive(Serialize)]
+struct Listed {
+    name: String,
+    summary: String,
+    project: bool,
+    overrides: bool,
+}
+
+/// A verb's documentation, as `verbs::describe` gives it.
+#[derive(Serialize)]
+struct Described {
+    name: String,
+    doc: String,
+    source: String,
+    positionals: Vec<String>,
+    options: Vec<OptionShown>,
+}
+
+/// One option of a verb: its default is `fallback` (`()` for none).
+#[derive(Serialize)]
+struct OptionShown {
+    name: String,
+    fallback: Dynamic,
+    help: String,
 }
 
 /// A verb's failure as this script's error: usage errors stay usage errors.
@@ -57,15 +85,13 @@ pub mod api {
         crate::scripts::verbs(&super::super::project::dir())
             .into_iter()
             .map(|(script, overrides)| {
-                let mut map = Map::new();
-                map.insert("name".into(), script.name.clone().into());
-                map.insert("summary".into(), script.summary().into());
-                map.insert(
-                    "project".into(),
-                    matches!(script.origin, Origin::Project(_)).into(),
-                );
-                map.insert("overrides".into(), overrides.into());
-                map.into()
+                let listed = Listed {
+                    name: script.name.clone(),
+                    summary: script.summary(),
+                    project: matches!(script.origin, Origin::Project(_)),
+                    overrides,
+                };
+                to_map(&listed).map(Dynamic::from).unwrap_or_default()
             })
             .collect()
     }
@@ -79,32 +105,21 @@ pub mod api {
     pub fn describe(context: NativeCallContext, name: &str) -> Result<Map, Box<EvalAltResult>> {
         let project_dir = super::super::project::dir();
         let verb = verb::load(context.engine(), &project_dir, name).or_else(reraise)?;
-        let options: Array = verb
-            .options
-            .iter()
-            .map(|spec| {
-                let mut map = Map::new();
-                map.insert("name".into(), spec.name.clone().into());
-                map.insert("fallback".into(), spec.default.clone());
-                map.insert("help".into(), spec.help.clone().into());
-                map.into()
-            })
-            .collect();
-        let mut map = Map::new();
-        map.insert("name".into(), verb.script.name.clone().into());
-        map.insert("doc".into(), verb.script.doc().into());
-        map.insert("source".into(), verb.script.source_name().into());
-        map.insert(
-            "positionals".into(),
-            verb.positionals
+        to_map(&Described {
+            name: verb.script.name.clone(),
+            doc: verb.script.doc(),
+            source: verb.script.source_name(),
+            positionals: verb.positionals.clone(),
+            options: verb
+                .options
                 .iter()
-                .cloned()
-                .map(Dynamic::from)
-                .collect::<Array>()
-                .into(),
-        );
-        map.insert("options".into(), options.into());
-        Ok(map)
+                .map(|spec| OptionShown {
+                    name: spec.name.clone(),
+                    fallback: spec.default.clone(),
+                    help: spec.help.clone(),
+                })
+                .collect(),
+        })
     }
 
     /// Runs another verb as if typed `reyns VERB:ARGS` (same checks) and
