@@ -11,6 +11,7 @@
 
 pub mod assets;
 pub mod conf;
+pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod exec;

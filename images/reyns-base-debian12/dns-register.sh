@@ -3,8 +3,7 @@
 # DNS_UPDATE_POLICY is HIDE, registers <service>-<instance> and <service>
 # (REPLACE: this instance only; APPEND: added to the others).
 set -e
-zone=local.zone
-key=/etc/reyns/tsig.key
+. /usr/local/lib/reyns/zone.sh
 policy=${DNS_UPDATE_POLICY:-REPLACE}
 policy=${policy^^}
 name="${SERVICE}-${INSTANCE}"
@@ -57,10 +56,9 @@ update "$forward"
 
 # The reverse record, when the address is in the DNS's reverse zone: one
 # try, the DNS has just answered.
-IFS=. read -r a b c d <<< "$address"
 nsupdate -k "$key" -t 2 <<< "server $DNS_SERVICE_IP
-zone $c.$b.$a.in-addr.arpa
-update delete $d.$c.$b.$a.in-addr.arpa PTR
-update add $d.$c.$b.$a.in-addr.arpa 60 PTR $name.$zone.
+zone $(reverse_zone "$address")
+update delete $(reverse_name "$address") PTR
+update add $(reverse_name "$address") 60 PTR $name.$zone.
 send" 2>/dev/null || echo "[INFO] No reverse zone for $address on the DNS"
 echo "[INFO] Registered $name.$zone ($policy) at $address"

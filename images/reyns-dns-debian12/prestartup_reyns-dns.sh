@@ -5,10 +5,10 @@
 # Restarted with the same address (docker start, an engine restart), it keeps
 # its zones and their journals: the records instances registered survive.
 set -e
-zone=local.zone
+. /usr/local/lib/reyns/zone.sh
 address=${SERVICE_IP:-$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1)}
-IFS=. read -r a b c d <<< "$address"
-reverse="$c.$b.$a.in-addr.arpa"
+reverse=$(reverse_zone "$address")
+d=${address##*.}
 serial=$(date +%s)
 kept=/var/lib/bind/.reyns-address
 

@@ -9,9 +9,6 @@ use crate::exec::{self, Outcome};
 use rhai::plugin::*;
 use rhai::Map;
 
-/// Where the TSIG key is inside Reyns' images.
-const KEY_IN_IMAGES: &str = "/etc/reyns/tsig.key";
-
 /// Sends an update script; returns what nsupdate said.
 fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
     if let Ok(program) = which::which("nsupdate") {
@@ -57,7 +54,16 @@ fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
             "reyns/reyns-base".into(),
         ],
     };
-    argv.extend(["nsupdate", "-t", "5", "-k", KEY_IN_IMAGES].map(String::from));
+    argv.extend(
+        [
+            "nsupdate",
+            "-t",
+            "5",
+            "-k",
+            crate::contract::TSIG_KEY_IN_IMAGES,
+        ]
+        .map(String::from),
+    );
     if docker::mode() == exec::Mode::Plan {
         println!("{} <<'EOF'\n{script}EOF", exec::shown(&argv));
         return Ok(Outcome::default());

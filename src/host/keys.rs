@@ -117,7 +117,7 @@ pub mod api {
         })
     }
 
-    /// Copies the public key and the TSIG secret (not the SSH private key)
+    /// Copies the public key and the TSIG key file (not the SSH private key)
     /// into a build context folder, so an image build can bake them in.
     ///
     /// ```rhai
@@ -128,7 +128,7 @@ pub mod api {
         let dir = super::ensure().or_else(fail)?;
         std::fs::create_dir_all(dest)
             .or_else(|err| fail(format!("cannot create `{dest}`: {err}")))?;
-        for name in [SSH_PUBLIC, TSIG_SECRET] {
+        for name in [SSH_PUBLIC, TSIG_KEY] {
             std::fs::copy(dir.join(name), Path::new(dest).join(name))
                 .or_else(|err| fail(format!("cannot copy `{name}` to `{dest}`: {err}")))?;
         }

@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod conf;
+pub mod contract;
 pub mod dns;
 pub mod docker;
 pub mod dockerfile;
@@ -32,6 +33,7 @@ pub fn modules() -> Vec<(&'static str, rhai::Module)> {
     vec![
         ("assets", rhai::exported_module!(assets::api)),
         ("conf", rhai::exported_module!(conf::api)),
+        ("contract", rhai::exported_module!(contract::api)),
         ("dns", rhai::exported_module!(dns::api)),
         ("docker", rhai::exported_module!(docker::api)),
         ("dockerfile", rhai::exported_module!(dockerfile::api)),

@@ -123,8 +123,8 @@ pub fn ensure_images() {
     DONE.get_or_init(|| {
         let lock_path = super::repo().join("target/reyns-e2e-init.lock");
         let lock = std::fs::File::create(&lock_path).expect("lock file");
-        // SAFETY: flock on a descriptor we own; released when `lock` drops.
-        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        // Released when `lock` drops.
+        lock.lock().expect("lock the init lock file");
         let out = Command::new(super::reyns_bin())
             .arg("init")
             .env("REYNS_HOME", super::default_home())

@@ -1,0 +1,17 @@
+# The Reyns DNS's names, sourced by dns-register.sh and reyns-dns's
+# prestartup (reyns' src/contract.rs holds the same, checked by a test).
+zone=local.zone
+key=/etc/reyns/tsig.key
+
+# The reverse zone of an IPv4 address: 10.1.2.3 -> 2.1.10.in-addr.arpa
+reverse_zone() {
+    local a b c d
+    IFS=. read -r a b c d <<< "$1"
+    echo "$c.$b.$a.in-addr.arpa"
+}
+
+# The reverse record name of an IPv4 address: 10.1.2.3 -> 3.2.1.10.in-addr.arpa
+reverse_name() {
+    local d=${1##*.}
+    echo "$d.$(reverse_zone "$1")"
+}

@@ -1,0 +1,191 @@
+//! The contract between reyns and what runs in its containers: the
+//! entrypoint's markers, the labels on containers and images, the DNS zone,
+//! where the TSIG key lives inside the images, and the names of Reyns' own
+//! images. This is their one home; scripts read them through `contract::`,
+//! and a test fails when `images/`, the fake docker or `bench/` spell them
+//! differently.
+
+/// What the entrypoint prints once the instance is ready.
+pub const READY_MARKER: &str = "[INFO] Executing Docker entrypoint command";
+
+/// What the entrypoint (or a prestartup script) prints when it fails.
+pub const FAILED_MARKER: &str = "[ERROR] Exit code";
+
+/// Every label reyns puts on a container or image is `reyns.<name>`.
+pub const LABEL_PREFIX: &str = "reyns.";
+
+/// The labels reyns knows: on containers (project ... inputs) and on
+/// Reyns' own images (`image`).
+pub const LABELS: [&str; 10] = [
+    "project",
+    "service",
+    "instance",
+    "instance_type",
+    "conf",
+    "group",
+    "dns",
+    "hash",
+    "inputs",
+    "image",
+];
+
+/// The DNS zone instances register in (`demo-one.local.zone`).
+pub const ZONE: &str = "local.zone";
+
+/// Where Reyns' images keep the installation's TSIG key (bind and nsupdate
+/// read it there).
+pub const TSIG_KEY_IN_IMAGES: &str = "/etc/reyns/tsig.key";
+
+/// The file that marks the DNS image: its prestartup does not register the
+/// DNS on itself.
+pub const DNS_SERVER_FLAG: &str = "/etc/reyns/dns-server";
+
+/// Reyns' own images, base first, each `reyns/<layer>-<os>` built from
+/// `images/<layer>-<os>`.
+pub const IMAGE_LAYERS: [&str; 3] = ["reyns-common", "reyns-base", "reyns-dns"];
+
+/// The namespace of Reyns' own images.
+pub const IMAGE_NAMESPACE: &str = "reyns";
+
+/// The label `name` (`reyns.<name>`), when reyns knows it.
+pub fn label(name: &str) -> Option<String> {
+    LABELS
+        .contains(&name)
+        .then(|| format!("{LABEL_PREFIX}{name}"))
+}
+
+/// The reverse zone and record name of an IPv4 address:
+/// `10.1.2.3` -> (`2.1.10.in-addr.arpa`, `3.2.1.10.in-addr.arpa`).
+pub fn reverse(address: &str) -> Option<(String, String)> {
+    let octets: Vec<&str> = address.split('.').collect();
+    if octets.len() != 4 || octets.iter().any(|o| o.parse::<u8>().is_err()) {
+        return None;
+    }
+    let zone = format!("{}.{}.{}.in-addr.arpa", octets[2], octets[1], octets[0]);
+    Some((zone.clone(), format!("{}.{zone}", octets[3])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn read(path: &str) -> String {
+        let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::read_to_string(&full).unwrap_or_else(|err| panic!("{}: {err}", full.display()))
+    }
+
+    fn spells(path: &str, expected: &str) {
+        assert!(
+            read(path).contains(expected),
+            "{path} does not spell `{expected}` as src/contract.rs does"
+        );
+    }
+
+    #[test]
+    fn images_fake_docker_and_bench_spell_the_contract_the_same() {
+        let entrypoint = "images/reyns-common-debian12/entrypoint.sh";
+        spells(entrypoint, &format!("echo \"{READY_MARKER}"));
+        spells(entrypoint, &format!("echo \"{FAILED_MARKER}"));
+        spells(
+            "images/reyns-common-debian12/run-prestartup.sh",
+            &format!("echo \"{FAILED_MARKER}"),
+        );
+        spells("tests/support/fake_docker.rs", READY_MARKER);
+        spells(
+            "tests/support/fake_docker.rs",
+            &format!("\"{LABEL_PREFIX}{{key}}=\""),
+        );
+        for script in ["bench/run", "bench/scenario"] {
+            spells(script, &format!("marker='{READY_MARKER}'"));
+        }
+        let zone_helper = "images/reyns-base-debian12/zone.sh";
+        spells(zone_helper, &format!("zone={ZONE}\n"));
+        spells(zone_helper, &format!("key={TSIG_KEY_IN_IMAGES}\n"));
+        spells(
+            "images/reyns-dns-debian12/Dockerfile",
+            &format!("SOA {ZONE} 127.0.0.1"),
+        );
+        spells(
+            "images/reyns-dns-debian12/named.conf",
+            &format!("include \"{TSIG_KEY_IN_IMAGES}\";"),
+        );
+        spells(
+            "images/reyns-base-debian12/Dockerfile",
+            &format!("COPY keys/tsig.key {TSIG_KEY_IN_IMAGES}"),
+        );
+        spells(
+            "images/reyns-dns-debian12/Dockerfile",
+            &format!("touch {DNS_SERVER_FLAG}"),
+        );
+        spells(
+            "images/reyns-base-debian12/prestartup_reyns-base.sh",
+            &format!("[ -e {DNS_SERVER_FLAG} ]"),
+        );
+        for layer in IMAGE_LAYERS {
+            assert!(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("images/{layer}-debian12/Dockerfile"))
+                    .exists(),
+                "no images/{layer}-debian12"
+            );
+        }
+    }
+
+    #[test]
+    fn scripts_take_the_contract_from_here() {
+        let spelled = [
+            READY_MARKER,
+            FAILED_MARKER,
+            "\"local.zone\"",
+            "`reyns.",
+            "\"reyns.",
+        ];
+        let mut folders = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Comments may name them; code takes them from contract::.
+                let code: Vec<&str> = text
+                    .lines()
+                    .filter(|line| !line.trim_start().starts_with("//"))
+                    .collect();
+                for literal in spelled {
+                    assert!(
+                        !code.iter().any(|line| line.contains(literal)),
+                        "{} spells `{literal}`: use contract:: instead",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shell_and_host_agree_on_reverse_zones() {
+        let helper =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("images/reyns-base-debian12/zone.sh");
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                ". '{}'; reverse_zone 10.1.2.3; reverse_name 10.1.2.3",
+                helper.display()
+            ))
+            .output()
+            .expect("bash");
+        let (zone, name) = reverse("10.1.2.3").unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{zone}\n{name}\n")
+        );
+        assert_eq!(zone, "2.1.10.in-addr.arpa");
+        assert_eq!(reverse("10.1.2"), None);
+        assert_eq!(label("hash").as_deref(), Some("reyns.hash"));
+        assert_eq!(label("nosuch"), None);
+    }
+}

@@ -1,0 +1,97 @@
+//! `contract::` for scripts: the names reyns and its containers agree on
+//! (markers, labels, the zone, Reyns' images), from [`crate::contract`],
+//! their one home.
+
+use super::{fail, to_map};
+use crate::contract;
+use rhai::plugin::*;
+use rhai::Array;
+
+/// An address's reverse zone and record name.
+#[derive(serde::Serialize)]
+struct Reverse {
+    zone: String,
+    name: String,
+}
+
+#[export_module]
+pub mod api {
+    /// What the entrypoint prints once the instance is ready.
+    ///
+    /// ```rhai
+    /// let wait = #{ ready: contract::ready_marker(), failed: contract::failed_marker() };
+    /// ```
+    pub fn ready_marker() -> String {
+        contract::READY_MARKER.into()
+    }
+
+    /// What the entrypoint (or a prestartup script) prints when it fails.
+    ///
+    /// ```rhai
+    /// let failed = contract::failed_marker();
+    /// ```
+    pub fn failed_marker() -> String {
+        contract::FAILED_MARKER.into()
+    }
+
+    /// The label `reyns.<name>`; throws for a label reyns does not know.
+    ///
+    /// ```rhai
+    /// let filter = `label=${contract::label("project")}=${project::name()}`;
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn label(name: &str) -> Result<String, Box<EvalAltResult>> {
+        match contract::label(name) {
+            Some(label) => Ok(label),
+            None => fail(format!(
+                "no label `{name}`: reyns knows {}",
+                contract::LABELS.join(", ")
+            )),
+        }
+    }
+
+    /// The DNS zone instances register in.
+    ///
+    /// ```rhai
+    /// let fqdn = `demo-one.${contract::zone()}`;
+    /// ```
+    pub fn zone() -> String {
+        contract::ZONE.into()
+    }
+
+    /// Reyns' own image layers, base first (`reyns-common`, ...); each is
+    /// built from `images/<layer>-<os>`.
+    ///
+    /// ```rhai
+    /// for layer in contract::image_layers() { term::out(layer); }
+    /// ```
+    pub fn image_layers() -> Array {
+        contract::IMAGE_LAYERS
+            .iter()
+            .map(|layer| Dynamic::from(*layer))
+            .collect()
+    }
+
+    /// The tag of one of Reyns' own images: `reyns/<name>`.
+    ///
+    /// ```rhai
+    /// let base = contract::image_name("reyns-base-debian12");
+    /// ```
+    pub fn image_name(name: &str) -> String {
+        format!("{}/{name}", contract::IMAGE_NAMESPACE)
+    }
+
+    /// The reverse zone and record of an IPv4 address, `#{zone, name}`, or
+    /// `()` for anything else.
+    ///
+    /// ```rhai
+    /// let reverse = contract::reverse("10.1.2.3"); // #{zone: "2.1.10.in-addr.arpa", name: "3.2.1.10.in-addr.arpa"}
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn reverse(address: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+        match contract::reverse(address) {
+            Some((zone, name)) => Ok(to_map(&super::Reverse { zone, name })?.into()),
+            None => Ok(Dynamic::UNIT),
+        }
+    }
+}
