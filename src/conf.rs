@@ -333,56 +333,6 @@ impl Parser {
     }
 }
 
-/// Checks a run conf: a list of objects whose keys are all in `allowed`, each
-/// naming a `service`. Errors name the file, line, column and the entry.
-pub fn check_entries(shown: &str, root: &Spanned, allowed: &[String]) -> Result<(), String> {
-    let Node::Array(entries) = &root.node else {
-        return Err(format!(
-            "{shown}:{}: a run conf is a list of entries `[ {{...}}, ... ]`",
-            root.pos
-        ));
-    };
-    for (index, entry) in entries.iter().enumerate() {
-        let number = index + 1;
-        let Node::Object(fields) = &entry.node else {
-            return Err(format!(
-                "{shown}:{}: entry {number} is not an object `{{...}}`",
-                entry.pos
-            ));
-        };
-        for (key, pos, _) in fields {
-            if !allowed.iter().any(|name| name == key) {
-                return Err(format!(
-                    "{shown}:{pos}: unknown key `{key}` in entry {number}; allowed keys: {}",
-                    allowed.join(", ")
-                ));
-            }
-        }
-        let service = fields.iter().find(|(key, _, _)| key == "service");
-        match service {
-            Some((
-                _,
-                _,
-                Spanned {
-                    node: Node::Str(_), ..
-                },
-            )) => {}
-            Some((_, pos, _)) => {
-                return Err(format!(
-                    "{shown}:{pos}: `service` of entry {number} must be a string"
-                ))
-            }
-            None => {
-                return Err(format!(
-                    "{shown}:{}: entry {number} has no `service`",
-                    entry.pos
-                ))
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,30 +362,6 @@ mod tests {
         assert_eq!(pos.line, 2);
         let (_, message) = parse("{\"a\": 1").unwrap_err();
         assert!(message.contains("never closed"), "{message}");
-    }
-
-    #[test]
-    fn key_places_are_kept() {
-        let parsed = parse("[\n {\"service\": \"a\",\n  \"bogus\": 1}\n]").unwrap();
-        let allowed = vec!["service".to_string()];
-        let err = check_entries("x.conf", &parsed, &allowed).unwrap_err();
-        assert!(
-            err.starts_with("x.conf:3:3: unknown key `bogus` in entry 1"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn entries_need_a_service() {
-        let allowed = vec!["service".to_string(), "instance".to_string()];
-        let parsed = parse("[{\"instance\": \"a\"}]").unwrap();
-        assert!(check_entries("x", &parsed, &allowed)
-            .unwrap_err()
-            .contains("has no `service`"));
-        let parsed = parse("{}").unwrap();
-        assert!(check_entries("x", &parsed, &allowed)
-            .unwrap_err()
-            .contains("is a list"));
     }
 
     #[test]
