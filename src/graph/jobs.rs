@@ -128,6 +128,19 @@ struct Work {
 }
 
 impl Work {
+    /// Runs one command: captured, or streamed to the terminal (its outcome
+    /// then has no output).
+    fn run(&self, argv: &[String]) -> HostResult<exec::Outcome> {
+        if self.stream {
+            let code = exec::inherited(argv, false)?;
+            return Ok(exec::Outcome {
+                code,
+                ..exec::Outcome::default()
+            });
+        }
+        exec::outcome(argv, None)
+    }
+
     /// Never fails: a command that cannot start is a failed result.
     fn execute(self) -> JobResult {
         let started = Instant::now();
@@ -141,24 +154,7 @@ impl Work {
             if exec::planned(argv, self.mode) {
                 continue;
             }
-            if self.stream {
-                match exec::inherited(argv, false) {
-                    Ok(code) => {
-                        result.ok = code == 0;
-                        result.code = code;
-                    }
-                    Err(err) => {
-                        result.ok = false;
-                        result.code = -1;
-                        result.stderr = err.to_string();
-                    }
-                }
-                if !result.ok {
-                    break;
-                }
-                continue;
-            }
-            match exec::outcome(argv, None) {
+            match self.run(argv) {
                 Ok(done) => {
                     result.ok = done.code == 0;
                     result.code = done.code;
