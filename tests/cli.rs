@@ -522,8 +522,22 @@ fn missing_project_image_says_to_build() {
 /// One `docker ps` JSON row as the fake docker answers it.
 fn ps_row(service: &str, instance: &str, state: &str) -> String {
     format!(
-        "{{\"id\":\"{service}{instance}0123456789\",\"name\":\"proj-{service}-{instance}\",\"image\":\"proj/{service}\",\"status\":\"{state}\",\"state\":\"{state}\",\"created\":\"now\",\"project\":\"proj\",\"service\":\"{service}\",\"instance\":\"{instance}\",\"instance_type\":\"standard\",\"conf\":\"default\",\"group\":\"\"}}\n"
+        "{{\"id\":\"{service}{instance}0123456789\",\"name\":\"proj-{service}-{instance}\",\"image\":\"proj/{service}\",\"status\":\"{state}\",\"state\":\"{state}\",\"created\":\"now\",\"project\":\"proj\",\"service\":\"{service}\",\"instance\":\"{instance}\",\"instance_type\":\"standard\",\"conf\":\"default\",\"group\":\"\",\"dns\":\"\"}}\n"
     )
+}
+
+/// The fake docker's `ps` rows have the keys the engine's have, for reyns'
+/// template (`tests/fixtures/ps/demo.jsonl` was captured from the engine).
+#[test]
+fn fake_ps_rows_have_the_keys_the_engine_prints() {
+    let keys = |line: &str| -> Vec<String> {
+        let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+        row.keys().cloned().collect()
+    };
+    let captured =
+        std::fs::read_to_string(support::repo().join("tests/fixtures/ps/demo.jsonl")).unwrap();
+    let engine = keys(captured.lines().next().unwrap());
+    assert_eq!(keys(ps_row("demo", "one", "running").trim()), engine);
 }
 
 #[test]

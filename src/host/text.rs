@@ -199,7 +199,44 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::api;
+    use super::{api, json_lines};
+
+    /// `docker ps` with reyns' template, as the engine printed it for the
+    /// demo's `run:all` (captured with `LOG_LEVEL=DEBUG reyns ps`).
+    const CAPTURED_PS: &str = include_str!("../../tests/fixtures/ps/demo.jsonl");
+
+    #[test]
+    fn ps_rows_captured_from_the_engine_parse() {
+        let rows = json_lines(CAPTURED_PS).unwrap();
+        assert_eq!(rows.len(), 4);
+        let first = rows[0].clone().cast::<rhai::Map>();
+        for key in [
+            "id",
+            "name",
+            "image",
+            "status",
+            "state",
+            "created",
+            "project",
+            "service",
+            "instance",
+            "instance_type",
+            "conf",
+            "group",
+            "dns",
+        ] {
+            assert!(first.contains_key(key), "no `{key}` in a ps row");
+        }
+        assert_eq!(first["state"].to_string(), "running");
+        let names: Vec<String> = rows
+            .iter()
+            .map(|row| row.clone().cast::<rhai::Map>()["name"].to_string())
+            .collect();
+        assert!(
+            names.iter().any(|name| name == "reyns-demo-reyns-dns-one"),
+            "{names:?}"
+        );
+    }
 
     #[test]
     fn last_index_of_counts_characters() {
