@@ -1,5 +1,7 @@
 # The Reyns DNS's names, sourced by dns-register.sh and reyns-dns's
 # prestartup (reyns' src/contract.rs holds the same, checked by a test).
+# Run as `bash zone.sh ADDRESS`, it prints the address's reverse zone and
+# record name.
 zone=local.zone
 key=/etc/reyns/tsig.key
 
@@ -15,3 +17,8 @@ reverse_name() {
     local d=${1##*.}
     echo "$d.$(reverse_zone "$1")"
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ -n "${1:-}" ]; then
+    reverse_zone "$1"
+    reverse_name "$1"
+fi
