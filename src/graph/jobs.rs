@@ -255,12 +255,15 @@ fn parallel_limit(requested: usize, mode: Mode, streamed: bool) -> usize {
         .max(1)
 }
 
-/// Checks that every `after` names a job and that the jobs have no cycle.
+/// Checks that job ids are unique, that every `after` names a job and that
+/// the jobs have no cycle.
 fn check_graph(jobs: &[Job]) -> HostResult<()> {
-    let needs = jobs
-        .iter()
-        .map(|job| (job.id.clone(), job.after.clone()))
-        .collect();
+    let mut needs = BTreeMap::new();
+    for job in jobs {
+        if needs.insert(job.id.clone(), job.after.clone()).is_some() {
+            return fail(format!("two jobs have the id `{}`", job.id));
+        }
+    }
     super::order(&needs, "jobs wait for each other")
         .map(|_| ())
         .or_else(fail)
@@ -384,6 +387,11 @@ mod tests {
         let err = check_graph(&[job("a", &["b"]), job("b", &["a"]), job("c", &[])]).unwrap_err();
         assert!(err.to_string().contains("cycle: a -> b -> a"), "{err}");
         assert!(check_graph(&[job("a", &[]), job("b", &["a"])]).is_ok());
+        let err = check_graph(&[job("a", &[]), job("a", &[])]).unwrap_err();
+        assert!(
+            err.to_string().contains("two jobs have the id `a`"),
+            "{err}"
+        );
         let err = check_graph(&[job("a", &["zz"])]).unwrap_err();
         assert!(err.to_string().contains("unknown `zz`"), "{err}");
     }

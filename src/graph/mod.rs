@@ -1,6 +1,7 @@
 //! Running commands as a graph: jobs that wait for each other and for
 //! containers to be ready. Imports only the [`crate::exec`] layer (and
-//! logging); the host API's `docker::graph` is the thin wrapper on top.
+//! logging and the contract's markers); the host API's `docker::graph` is
+//! the thin wrapper on top.
 //!
 //! [`order`] is the one check that things waiting for each other have no
 //! cycle: the job graph, and scripts through `docker::order` (the services a

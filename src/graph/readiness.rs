@@ -5,6 +5,7 @@
 //! image's `HEALTHCHECK`), running it in the container until it passes,
 //! 50 ms after the marker, then backing off to one try a second.
 
+use crate::contract;
 use crate::exec::{self, fail, string_list, HostResult, Mode};
 use rhai::Map;
 use std::io::{BufRead, BufReader};
@@ -33,10 +34,14 @@ const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
 impl Readiness {
+    /// Reads `#{container, ready, failed, timeout, settle, docker, check,
+    /// check_shown}`; `ready` and `failed` default to the entrypoint's
+    /// markers (`crate::contract`).
     pub fn from_map(map: &Map) -> HostResult<Readiness> {
-        let text = |key: &str| -> HostResult<String> {
-            match map.get(key) {
-                Some(value) if value.is_string() => Ok(value.to_string()),
+        let text = |key: &str, default: Option<&str>| -> HostResult<String> {
+            match (map.get(key), default) {
+                (Some(value), _) if value.is_string() => Ok(value.to_string()),
+                (None, Some(default)) => Ok(default.to_string()),
                 _ => fail(format!("readiness needs a string `{key}`")),
             }
         };
@@ -52,9 +57,9 @@ impl Readiness {
         };
         Ok(Readiness {
             flags,
-            container: text("container")?,
-            ready: text("ready")?,
-            failed: text("failed")?,
+            container: text("container", None)?,
+            ready: text("ready", Some(contract::READY_MARKER))?,
+            failed: text("failed", Some(contract::FAILED_MARKER))?,
             timeout: Duration::from_secs(seconds.max(1) as u64),
             settle: Duration::from_secs_f64(
                 map.get("settle")

@@ -38,6 +38,27 @@ fn planned(argv: &[String]) -> bool {
     crate::exec::planned(argv, mode())
 }
 
+/// A script's list of argv lists (`[["ps"], ["--host", "...", "ps"]]`).
+fn argv_lists(batch: &Array, what: &str) -> HostResult<Vec<Vec<String>>> {
+    batch
+        .iter()
+        .map(|argv| match argv.read_lock::<Array>() {
+            Some(array) => strings(&array, what),
+            None => fail(format!("{what} takes a list of argv lists")),
+        })
+        .collect()
+}
+
+/// Runs a docker command with stdout/stderr (and, `with_stdin`, the
+/// terminal) handed over; in plan mode prints it and gives 0.
+fn handed_over(argv: Array, with_stdin: bool, what: &str) -> HostResult<i64> {
+    let argv = strings(&argv, what)?;
+    if planned(&argv) {
+        return Ok(0);
+    }
+    inherited(&argv, with_stdin)
+}
+
 /// One batched `docker FLAGS inspect NAMES`, parsed: names docker does not
 /// know are absent, any other failure is an error.
 fn inspected(flags: &[String], names: &[String]) -> HostResult<Map> {
@@ -120,7 +141,7 @@ pub mod api {
     /// (`--format '{{json .}}'`) and returns them as maps.
     ///
     /// ```rhai
-    /// let rows = docker::json_lines(["ps", "-a", "--format", "{{json .}}"]);
+    /// let rows = docker::json_lines(["images", "--format", "{{json .}}"]);
     /// ```
     #[rhai_fn(return_raw)]
     pub fn json_lines(argv: Array) -> Result<Array, Box<EvalAltResult>> {
@@ -169,13 +190,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn query_each(batch: Array) -> Result<Array, Box<EvalAltResult>> {
-        let argvs = batch
-            .iter()
-            .map(|argv| match argv.read_lock::<Array>() {
-                Some(array) => strings(&array, "docker::query_each"),
-                None => fail("docker::query_each takes a list of argv lists"),
-            })
-            .collect::<HostResult<Vec<Vec<String>>>>()?;
+        let argvs = argv_lists(&batch, "docker::query_each")?;
         // Script errors cannot cross threads: each thread hands back text.
         let outcomes: Vec<Result<Outcome, String>> = std::thread::scope(|scope| {
             let running: Vec<_> = argvs
@@ -226,11 +241,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn stream(argv: Array) -> Result<i64, Box<EvalAltResult>> {
-        let argv = strings(&argv, "docker::stream")?;
-        if planned(&argv) {
-            return Ok(0);
-        }
-        inherited(&argv, false)
+        handed_over(argv, false, "docker::stream")
     }
 
     /// Hands the terminal to a docker command (`run -it`, `exec -it`) and
@@ -241,11 +252,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn attach(argv: Array) -> Result<i64, Box<EvalAltResult>> {
-        let argv = strings(&argv, "docker::attach")?;
-        if planned(&argv) {
-            return Ok(0);
-        }
-        inherited(&argv, true)
+        handed_over(argv, true, "docker::attach")
     }
 
     /// Runs docker commands that change something, at most `limit` at once, and
@@ -257,24 +264,18 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn parallel(batch: Array, limit: i64) -> Result<Array, Box<EvalAltResult>> {
-        let jobs = batch
-            .iter()
+        let jobs: Vec<Job> = argv_lists(&batch, "docker::parallel")?
+            .into_iter()
             .enumerate()
-            .map(|(index, argv)| {
-                let argv = match argv.read_lock::<Array>() {
-                    Some(array) => strings(&array, "docker::parallel")?,
-                    None => return fail("docker::parallel takes a list of argv lists"),
-                };
-                Ok(Job {
-                    id: index.to_string(),
-                    label: String::new(),
-                    commands: Commands::Fixed(vec![argv]),
-                    after: Vec::new(),
-                    wait: None,
-                    stream: false,
-                })
+            .map(|(index, argv)| Job {
+                id: index.to_string(),
+                label: String::new(),
+                commands: Commands::Fixed(vec![argv]),
+                after: Vec::new(),
+                wait: None,
+                stream: false,
             })
-            .collect::<HostResult<Vec<Job>>>()?;
+            .collect();
         let count = jobs.len();
         let results = run_graph(jobs, limit.max(1) as usize, false, mode(), &mut |_, _| {
             fail("docker::parallel runs fixed commands only")
@@ -358,10 +359,11 @@ pub mod api {
     }
 
     /// Follows a container's log until `ready` or `failed` appears (or the log
-    /// ends, or `timeout` seconds pass). Returns `#{ok, output}`.
+    /// ends, or `timeout` seconds pass); both default to the entrypoint's
+    /// markers (`contract::ready_marker()`). Returns `#{ok, output}`.
     ///
     /// ```rhai
-    /// let r = docker::wait_ready(#{container: "p-demo-one", ready: "[INFO] Executing", failed: "[ERROR] Exit code", timeout: 60});
+    /// let r = docker::wait_ready(#{container: "p-demo-one", timeout: 60});
     /// ```
     #[rhai_fn(return_raw)]
     pub fn wait_ready(readiness: Map) -> Result<Map, Box<EvalAltResult>> {
