@@ -23,7 +23,7 @@ def main(folder):
     print(f"- {version(['docker-compose', 'version', '--short'])} (docker-compose)")
     print(f"- {version(['hyperfine', '--version'])}\n")
     order = ["up", "down", "converge", "ps", "start", "build"]
-    files = sorted((f for f in os.listdir(folder) if f != "cpu.json"), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
+    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
     medians = {}
@@ -41,14 +41,19 @@ def main(folder):
             samples = sorted(json.load(handle)["cpu_seconds_per_start"])
         cpu = samples[len(samples) // 2]
         print(f"CPU seconds per instance start (median of {len(samples)}, cgroup cpuacct.usage from `docker run` to the marker plus 2 s): {cpu:.3f} ({', '.join(f'{s:.3f}' for s in samples)})\n")
-    targets(medians, cpu)
+    sizes = {}
+    if os.path.exists(os.path.join(folder, "images.json")):
+        with open(os.path.join(folder, "images.json")) as handle:
+            sizes = json.load(handle)["image_bytes"]
+        print("Image sizes: " + ", ".join(f"{image} {size / 1e6:.0f} MB" for image, size in sizes.items()) + "\n")
+    targets(medians, cpu, sizes)
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         with open(notes) as handle:
             print(handle.read())
 
 
-def targets(medians, cpu):
+def targets(medians, cpu, sizes):
     """Checks the issues' targets against this run's medians."""
     rows = []
 
@@ -59,6 +64,8 @@ def targets(medians, cpu):
             shown, wanted = f"{value:.2f}x", f"<= {limit:.2f}x"
         elif unit == "cpu":
             shown, wanted = f"{value:.3f} s", f"<= {limit:.2f} s"
+        elif unit == "MB":
+            shown, wanted = f"{value / 1e6:.0f} MB", f"<= {limit / 1e6:.0f} MB"
         else:
             shown, wanted = f"{value * 1000:.1f} ms", f"< {limit * 1000:.0f} ms"
         rows.append(f"| {what} | {shown} | {wanted} | {'met' if value <= limit else 'MISSED'} |")
@@ -76,6 +83,7 @@ def targets(medians, cpu):
     check("issue 17: clean:all vs docker-compose down, N=10", ratio("reyns clean:all (N=10)", "docker-compose down (N=10)"), 0.5)
     check("issue 17: ps vs docker ps with reyns' filter and format", ratio("reyns ps", "docker ps with reyns' filter and format (N=10)"), 1.2)
     check("issue 17: CPU seconds per instance start", cpu, 0.15, unit="cpu")
+    check("issue 17: reyns/reyns-base image size", sizes.get("reyns/reyns-base"), 250e6, unit="MB")
     check("ps vs bare docker ps -a", ratio("reyns ps", "docker ps -a"), 1.5)
     check("no-op run:all vs its one docker ps (N=10)", ratio("reyns run:all, nothing changed (N=10)", "docker ps with reyns' filter (N=10)"), 1.5)
     check("run:all recreating 1 of 10 vs one instance start", ratio("reyns run:all, 1 of 10 changed", "docker run -d + ready (N=1)"), 1.3)
