@@ -123,11 +123,14 @@ pub fn load(engine: &Engine, project_dir: &Path, name: &str) -> Result<Verb, Err
     })
 }
 
-/// The top-level declarations of a plain script (`POSITIONALS`, `OPTIONS`),
-/// without its other statements: reading what a verb takes must not run it.
+/// The top-level declarations of a plain script (`POSITIONALS`, `OPTIONS`,
+/// and the imports they may use), without its other statements: reading
+/// what a verb takes must not run it.
 fn declarations_only(ast: &AST) -> AST {
-    let declarations = ast.statements().iter().filter(|statement| {
-        matches!(statement, Stmt::Var(declared, ..) if DECLARATIONS.contains(&declared.0.name.as_str()))
+    let declarations = ast.statements().iter().filter(|statement| match statement {
+        Stmt::Var(declared, ..) => DECLARATIONS.contains(&declared.0.name.as_str()),
+        Stmt::Import(..) => true,
+        _ => false,
     });
     let mut only = AST::new(declarations.cloned(), ast.shared_lib().clone());
     if let Some(source) = ast.source() {
