@@ -112,7 +112,7 @@ mod tests {
         );
         spells(
             "images/reyns-base-debian12/Dockerfile",
-            &format!("COPY keys/tsig.key {TSIG_KEY_IN_IMAGES}"),
+            &format!("keys/tsig.key {TSIG_KEY_IN_IMAGES}"),
         );
         spells(
             "images/reyns-dns-debian12/Dockerfile",

@@ -7,6 +7,6 @@ order=/prestartup/.order
 touch "$order"
 for script in /prestartup/*.sh; do
     [ -e "$script" ] || continue
-    name=$(basename "$script")
+    name=${script##*/}
     grep -qxF "$name" "$order" || echo "$name" >> "$order"
 done

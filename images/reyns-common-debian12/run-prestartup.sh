@@ -22,7 +22,7 @@ if [ -f "$order" ]; then
 fi
 for path in /prestartup/*.sh; do
     [ -e "$path" ] || continue
-    name=$(basename "$path")
+    name=${path##*/}
     case " ${listed[*]} " in *" $name "*) continue ;; esac
     run "$name"
 done
