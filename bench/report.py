@@ -40,7 +40,7 @@ def main(folder):
         with open(os.path.join(folder, "cpu.json")) as handle:
             samples = sorted(json.load(handle)["cpu_seconds_per_start"])
         cpu = samples[len(samples) // 2]
-        print(f"CPU seconds per instance start (median of {len(samples)}, cgroup cpuacct.usage from `docker run` to the marker plus 2 s): {cpu:.3f} ({', '.join(f'{s:.3f}' for s in samples)})\n")
+        print(f"CPU seconds per instance start (median of {len(samples)}, CPU usage of its cgroup, read from the host, from `docker run` to the marker plus 2 s): {cpu:.3f} ({', '.join(f'{s:.3f}' for s in samples)})\n")
     sizes = {}
     if os.path.exists(os.path.join(folder, "images.json")):
         with open(os.path.join(folder, "images.json")) as handle:
