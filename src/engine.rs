@@ -9,6 +9,9 @@ use crate::scripts;
 use rhai::Engine;
 use std::path::Path;
 
+/// How many short strings Rhai keeps interned (its default is 256).
+const MAX_STRINGS_INTERNED: usize = 16 * 1024;
+
 /// Builds the engine: strict variables, the host API, project-first imports.
 pub fn engine(project_dir: &Path) -> Engine {
     let mut engine = Engine::new();
@@ -18,6 +21,11 @@ pub fn engine(project_dir: &Path) -> Engine {
     // modules deep (run -> converge -> a job -> argv), so set it the same
     // for every build.
     engine.set_max_call_levels(64);
+    // Rhai interns short strings (map keys, identifiers) in a cache of 256;
+    // past that, each new string scans the cache to evict. A no-op `run:all`
+    // went past it and spent a tenth of its CPU evicting; a run is short
+    // and its strings few, so the cache is made big enough to hold them.
+    engine.set_max_strings_interned(MAX_STRINGS_INTERNED);
     engine.set_module_resolver(scripts::Resolver::new(project_dir));
     host::register(&mut engine);
     engine

@@ -4,6 +4,8 @@
 use super::fail;
 use rhai::plugin::*;
 use rhai::Array;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 #[export_module]
 pub mod api {
@@ -89,8 +91,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn matches(pattern: &str, text: &str) -> Result<bool, Box<EvalAltResult>> {
-        let regex = regex::Regex::new(pattern)
-            .or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
+        let regex = compiled(pattern).or_else(fail)?;
         Ok(regex.is_match(text))
     }
 
@@ -102,8 +103,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn captures(pattern: &str, text: &str) -> Result<Array, Box<EvalAltResult>> {
-        let regex = regex::Regex::new(pattern)
-            .or_else(|err| fail(format!("bad pattern `{pattern}`: {err}")))?;
+        let regex = compiled(pattern).or_else(fail)?;
         Ok(regex
             .captures(text)
             .map(|found| {
@@ -188,6 +188,25 @@ pub fn json_lines(lines: &str) -> Result<Array, String> {
         .collect()
 }
 
+/// `pattern` compiled, once per run: scripts test the same few patterns
+/// against every conf entry and env var name.
+fn compiled(pattern: &str) -> Result<regex::Regex, String> {
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|cache| {
+        if let Some(regex) = cache.borrow().get(pattern) {
+            return Ok(regex.clone());
+        }
+        let regex =
+            regex::Regex::new(pattern).map_err(|err| format!("bad pattern `{pattern}`: {err}"))?;
+        cache
+            .borrow_mut()
+            .insert(pattern.to_string(), regex.clone());
+        Ok(regex)
+    })
+}
+
 /// The SHA-256 of `bytes`, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -204,6 +223,20 @@ mod tests {
     /// `docker ps` with reyns' template, as the engine printed it for the
     /// demo's `run:all` (captured with `LOG_LEVEL=DEBUG reyns ps`).
     const CAPTURED_PS: &str = include_str!("../../tests/fixtures/ps/demo.jsonl");
+
+    #[test]
+    fn patterns_match_the_same_when_reused_and_a_bad_one_is_named() {
+        for _ in 0..2 {
+            assert!(api::matches("^[a-z]+$", "demo").unwrap());
+            assert!(!api::matches("^[a-z]+$", "Demo").unwrap());
+            assert_eq!(
+                api::captures("^FROM\\s+(\\S+)", "FROM a/b").unwrap().len(),
+                2
+            );
+            let err = api::matches("([a-z", "demo").unwrap_err().to_string();
+            assert!(err.contains("bad pattern `([a-z`"), "{err}");
+        }
+    }
 
     #[test]
     fn ps_rows_captured_from_the_engine_parse() {
