@@ -244,6 +244,26 @@ fn base_image_runs_supervisord_sshd_and_env() {
         sshd.contains("passwordauthentication no") && sshd.contains("permitrootlogin no"),
         "{sshd}"
     );
+    // supervisord runs under the image's wrapper (a poller woken by signals,
+    // whose pipe a reload closes and remakes): after a reload it starts sshd
+    // again, and docker's SIGTERM still stops it cleanly.
+    docker(&[
+        "exec",
+        &container,
+        "supervisorctl",
+        "-c",
+        "/etc/supervisor/supervisord.conf",
+        "reload",
+    ]);
+    assert!(
+        eventually(20, sshd_running),
+        "sshd is not RUNNING after supervisord reloaded"
+    );
+    docker(&["stop", &container]);
+    let log = docker(&["logs", &container]);
+    let exit_code = docker(&["inspect", "--format", "{{.State.ExitCode}}", &container]);
+    assert_eq!(exit_code, "0", "supervisord did not stop on SIGTERM: {log}");
+    assert!(!log.contains("Traceback"), "{log}");
 }
 
 #[test]
