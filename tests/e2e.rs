@@ -199,18 +199,11 @@ fn base_image_runs_supervisord_sshd_and_env() {
         .run()
         .success();
     let container = project.container("svc", "a");
-    let sshd_running = || {
-        docker(&[
-            "exec",
-            &container,
-            "supervisorctl",
-            "-c",
-            "/etc/supervisor/supervisord.conf",
-            "status",
-            "sshd",
-        ])
-        .contains("RUNNING")
+    let supervisorctl = |words: &[&str]| {
+        let conf = ["-c", "/etc/supervisor/supervisord.conf"];
+        docker(&[&["exec", &container, "supervisorctl"], &conf[..], words].concat())
     };
+    let sshd_running = || supervisorctl(&["status", "sshd"]).contains("RUNNING");
     assert!(
         eventually(20, sshd_running),
         "sshd is not RUNNING under supervisord"
@@ -247,14 +240,7 @@ fn base_image_runs_supervisord_sshd_and_env() {
     // supervisord runs under the image's wrapper (a poller woken by signals,
     // whose pipe a reload closes and remakes): after a reload it starts sshd
     // again, and docker's SIGTERM still stops it cleanly.
-    docker(&[
-        "exec",
-        &container,
-        "supervisorctl",
-        "-c",
-        "/etc/supervisor/supervisord.conf",
-        "reload",
-    ]);
+    supervisorctl(&["reload"]);
     assert!(
         eventually(20, sshd_running),
         "sshd is not RUNNING after supervisord reloaded"
