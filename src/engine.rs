@@ -26,6 +26,10 @@ pub fn engine(project_dir: &Path) -> Engine {
     // went past it and spent a tenth of its CPU evicting; a run is short
     // and its strings few, so the cache is made big enough to hold them.
     engine.set_max_strings_interned(MAX_STRINGS_INTERNED);
+    // Each run compiles its scripts afresh and runs most of their code
+    // once: folding constants costs more than it saves (callgrind: `ps`
+    // 18.5M -> 16.8M instructions, a no-op `run:all` 103M -> 99M).
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
     engine.set_module_resolver(scripts::Resolver::new(project_dir));
     host::register(&mut engine);
     engine

@@ -210,10 +210,13 @@ fn compiled(pattern: &str) -> Result<regex::Regex, String> {
 /// The SHA-256 of `bytes`, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in sha2::Sha256::digest(bytes) {
+        hex.push(HEX_DIGITS[usize::from(byte >> 4)] as char);
+        hex.push(HEX_DIGITS[usize::from(byte & 0xf)] as char);
+    }
+    hex
 }
 
 #[cfg(test)]
@@ -223,6 +226,20 @@ mod tests {
     /// `docker ps` with reyns' template, as the engine printed it for the
     /// demo's `run:all` (captured with `LOG_LEVEL=DEBUG reyns ps`).
     const CAPTURED_PS: &str = include_str!("../../tests/fixtures/ps/demo.jsonl");
+
+    /// The digests are the labels running instances carry: they must not
+    /// change from one release to the next.
+    #[test]
+    fn sha256_is_lower_case_hex() {
+        assert_eq!(
+            super::sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn patterns_match_the_same_when_reused_and_a_bad_one_is_named() {
