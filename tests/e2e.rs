@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::engine::{docker, eventually, Project, Terminal};
+use support::engine::{docker, docker_with_input, eventually, Project, Terminal};
 
 const BASE_SERVICE: &str = "FROM reyns/reyns-base\n";
 
@@ -110,7 +110,11 @@ fn demo_quick_start_word_for_word() {
 
     // ssh with the installation key, without any ssh binary on PATH.
     let only_docker = support::temp_dir();
-    std::os::unix::fs::symlink(which("docker"), only_docker.path().join("docker")).unwrap();
+    std::os::unix::fs::symlink(
+        which::which("docker").expect("docker on PATH"),
+        only_docker.path().join("docker"),
+    )
+    .unwrap();
     let no_ssh = only_docker.path().display().to_string();
     reyns("ssh:demo,instance=two,command=echo $SERVICE $INSTANCE")
         .env("PATH", &no_ssh)
@@ -181,14 +185,6 @@ fn demo_quick_start_word_for_word() {
     );
 }
 
-fn which(program: &str) -> String {
-    let out = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 #[test]
 fn base_image_runs_supervisord_sshd_and_env() {
     let project = Project::new();
@@ -229,7 +225,19 @@ fn base_image_runs_supervisord_sshd_and_env() {
         .success()
         .stdout_has("65527\n0\n");
     // No private key in the images: host keys are made per container.
-    let private = docker(&["run", "--rm", "--entrypoint", "sh", "reyns/reyns-dns", "-c", "grep -rlI -e 'BEGIN [A-Z ]*PRIVATE KEY' / --exclude-dir=proc --exclude-dir=sys 2>/dev/null || true"]);
+    let private = docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "grep",
+        "reyns/reyns-dns",
+        "-rlI",
+        "-e",
+        "BEGIN [A-Z ]*PRIVATE KEY",
+        "/",
+        "--exclude-dir=proc",
+        "--exclude-dir=sys",
+    ]);
     assert!(private.is_empty(), "private keys in the image: {private}");
     // No password login: sshd refuses the password method outright.
     let sshd = docker(&["exec", &container, "sshd", "-T"]);
@@ -704,21 +712,26 @@ fn dns_policies_append_replace_hide_and_removal() {
 
     // An update signed with another key is refused.
     let forged = "key \"reyns\" { algorithm hmac-sha256; secret \"bm90IHRoZSByaWdodCBrZXkgYXQgYWxsIDAxMjM0NTY3\"; };";
-    let script = format!(
-        "printf '%s\\n' '{forged}' > /tmp/forged.key && printf 'server {}\\nzone local.zone\\nupdate add evil.local.zone 60 A 10.6.6.6\\nsend\\n' | nsupdate -k /tmp/forged.key",
+    let app = project.container("app", "a");
+    let wrote_key = docker_with_input(
+        &["exec", "-i", &app, "tee", "/tmp/forged.key"],
+        &format!("{forged}\n"),
+    );
+    assert!(wrote_key.status.success(), "could not write the forged key");
+    let update = format!(
+        "server {}\nzone local.zone\nupdate add evil.local.zone 60 A 10.6.6.6\nsend\n",
         address(&dns)
     );
-    let forged_run = std::process::Command::new("docker")
-        .args([
-            "exec",
-            &project.container("app", "a"),
-            "bash",
-            "-c",
-            &script,
-        ])
-        .output()
-        .unwrap();
+    let forged_run = docker_with_input(
+        &["exec", "-i", &app, "nsupdate", "-k", "/tmp/forged.key"],
+        &update,
+    );
     assert!(!forged_run.status.success(), "a forged update was taken");
+    assert!(
+        String::from_utf8_lossy(&forged_run.stderr).contains("tsig"),
+        "nsupdate failed for another reason: {}",
+        String::from_utf8_lossy(&forged_run.stderr)
+    );
     assert!(resolve(&dns, "evil").is_empty(), "evil.local.zone exists");
 }
 

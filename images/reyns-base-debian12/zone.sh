@@ -1,6 +1,7 @@
+#!/bin/bash
 # The Reyns DNS's names, sourced by dns-register.sh and reyns-dns's
 # prestartup (reyns' src/contract.rs holds the same, checked by a test).
-# Run as `bash zone.sh ADDRESS`, it prints the address's reverse zone and
+# Run as a program, `zone.sh ADDRESS` prints the address's reverse zone and
 # record name.
 zone=local.zone
 key=/etc/reyns/tsig.key

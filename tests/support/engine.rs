@@ -21,6 +21,21 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
+/// Runs `docker ARGS` with `input` on its stdin; its whole output.
+pub fn docker_with_input(args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new("docker")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run docker");
+    let mut stdin = child.stdin.take().expect("docker's stdin");
+    stdin.write_all(input.as_bytes()).expect("write to docker");
+    drop(stdin);
+    child.wait_with_output().expect("wait for docker")
+}
+
 /// A project on the real engine; everything it made goes when dropped.
 pub struct Project {
     pub name: String,
