@@ -5,8 +5,13 @@
 //! mode is handed in as a [`Mode`] value by the caller; commands that change
 //! something are printed, quoted for a shell, instead of run. With
 //! `LOG_LEVEL=DEBUG` every command is printed before it runs.
+//!
+//! Reads ([`read`]) are told apart from every other command, which may
+//! change something: a verb's first reads can be started ahead
+//! ([`read_ahead`], see [`crate::readahead`]) until its first change.
 
 use crate::log::{self, Level};
+use crate::readahead;
 use rhai::{Dynamic, EvalAltResult, Map, Position};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -95,12 +100,19 @@ pub fn shown(argv: &[String]) -> String {
     shell_words::join(words)
 }
 
-/// Builds the duct expression for `docker ARGV`, logging it at DEBUG.
+/// Builds the duct expression for `docker ARGV`, logging it at DEBUG; the
+/// command counts as a change (see [`read`] for reads).
 /// The command runs in a process group of its own, so that Ctrl-C on the
 /// terminal reaches reyns only: reyns lets running commands finish (no
 /// half-created container) and starts no new ones.
 pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
+    readahead::changing();
     log::log(Level::Debug, &format!("$ {}", shown(argv)));
+    own_group(argv)
+}
+
+/// `docker ARGV` in a process group of its own (see [`command`]), not logged.
+fn own_group(argv: &[String]) -> HostResult<duct::Expression> {
     Ok(duct::cmd(program()?, argv).before_spawn(|child| {
         use std::os::unix::process::CommandExt;
         child.process_group(0);
@@ -111,6 +123,7 @@ pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
 /// Like [`command`], but in reyns' own process group, for commands that own
 /// the terminal (`run -it`, `exec -it`) and must get its signals.
 pub fn terminal_command(argv: &[String]) -> HostResult<duct::Expression> {
+    readahead::changing();
     log::log(Level::Debug, &format!("$ {}", shown(argv)));
     Ok(duct::cmd(program()?, argv))
 }
@@ -133,6 +146,15 @@ struct OutcomeShown<'a> {
 }
 
 impl Outcome {
+    /// What a finished command's output says.
+    fn of(output: &std::process::Output) -> Outcome {
+        Outcome {
+            code: exit_code(&output.status),
+            stdout: String::from_utf8_lossy(&output.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+        }
+    }
+
     /// `#{ok, exit_code, stdout, stderr}`.
     pub fn to_map(&self) -> Map {
         to_map(&OutcomeShown {
@@ -154,11 +176,59 @@ pub fn outcome(argv: &[String], input: Option<&str>) -> Result<Outcome, Box<Eval
     let output = expression
         .run()
         .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
-    Ok(Outcome {
-        code: exit_code(&output.status),
-        stdout: String::from_utf8_lossy(&output.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
-    })
+    Ok(Outcome::of(&output))
+}
+
+/// Runs a read-only `docker ARGV` to completion, capturing both outputs:
+/// the read started ahead when there is one that may stand in for it.
+pub fn read(argv: &[String]) -> Result<Outcome, Box<EvalAltResult>> {
+    let output = match readahead::take(argv) {
+        Some(started) => {
+            log::log(Level::Debug, &format!("$ {} (read ahead)", shown(argv)));
+            started.into_output()
+        }
+        None => {
+            log::log(Level::Debug, &format!("$ {}", shown(argv)));
+            captured(argv)?.run()
+        }
+    }
+    .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
+    Ok(Outcome::of(&output))
+}
+
+/// Like [`read`], failing on a non-zero exit; returns the trimmed stdout.
+pub fn read_checked(argv: &[String]) -> Result<String, Box<EvalAltResult>> {
+    let outcome = read(argv)?;
+    if outcome.code != 0 {
+        return Err(failed(argv, &outcome));
+    }
+    Ok(outcome.stdout.trim_end().to_string())
+}
+
+/// `docker ARGV` with both outputs captured, whatever its exit status.
+fn captured(argv: &[String]) -> HostResult<duct::Expression> {
+    Ok(own_group(argv)?
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked())
+}
+
+/// Starts the reads the last run of `invocation` made first (remembered in
+/// `file`), unless `REYNS_READAHEAD=0`; [`read`] then takes them.
+pub fn read_ahead(file: &std::path::Path, invocation: &str) {
+    if !readahead::enabled() {
+        return;
+    }
+    for argv in readahead::begin(file, invocation) {
+        // A read that cannot start is simply run again when asked for.
+        if let Ok(started) = captured(&argv).and_then(|expression| {
+            expression
+                .start()
+                .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(&argv))))
+        }) {
+            readahead::keep(argv, started);
+        }
+    }
 }
 
 /// The exit status as a number; a signal `N` counts as `128 + N`, like a shell.
@@ -267,6 +337,7 @@ pub fn pipeline(
         println!("{line}");
         return Ok(());
     }
+    readahead::changing();
     log::log(Level::Debug, &format!("$ {line}"));
     let output = source()?
         .pipe(duct::cmd(program()?, argv))

@@ -5,6 +5,8 @@
 //! declares ([`verb`]) and runs it on the one engine ([`engine`]) over the
 //! host API ([`host`]), which drives `docker` through duct. Every way it
 //! can end badly is an [`error::Error`], which gives the exit status.
+//! Before the engine is built, the reads the same command made first last
+//! time are started ahead ([`readahead`]).
 //!
 //! Imports flow one way: `engine` -> `host` -> `verb` -> `scripts`,
 //! `grammar`, `error`.
@@ -19,6 +21,7 @@ pub mod grammar;
 pub mod graph;
 pub mod host;
 pub mod log;
+pub mod readahead;
 pub mod scripts;
 pub mod verb;
 
@@ -105,9 +108,25 @@ fn execute(args: Vec<OsString>) -> Result<i32, Error> {
     let invocation = grammar::parse(&words).map_err(Error::Usage)?;
     exec::catch_signals();
     let project_dir = host::project::dir();
-    let engine = engine::engine(&project_dir);
-    let verb = verb::load(&engine, &project_dir, &invocation.verb)?;
-    let args = verb.arguments(&invocation)?;
+    // The reads this invocation made first last time start now, while the
+    // scripts compile (see `readahead`); not while another reyns is
+    // changing the project.
+    if host::project::lock_is_free() {
+        exec::read_ahead(&host::project::readahead_file(), &words.join(" "));
+    }
+    let code = load_and_run(&project_dir, &invocation);
+    readahead::finish();
+    code
+}
+
+/// Loads the verb on the engine, checks its arguments and runs it.
+fn load_and_run(
+    project_dir: &std::path::Path,
+    invocation: &grammar::Invocation,
+) -> Result<i32, Error> {
+    let engine = engine::engine(project_dir);
+    let verb = verb::load(&engine, project_dir, &invocation.verb)?;
+    let args = verb.arguments(invocation)?;
     let code = verb.run(&engine, args, host::term::debugging());
     if exec::interrupted_unhandled() {
         return Err(Error::Interrupted);

@@ -396,6 +396,55 @@ fn running_unchanged_instance_is_kept_with_one_ps_and_one_inspect() {
 }
 
 #[test]
+fn a_verbs_first_reads_start_ahead_on_its_next_run_unless_the_project_is_locked() {
+    let test = Test::demo()
+        .args("ps")
+        .env("REYNS_READAHEAD", "1")
+        .env("LOG_LEVEL", "DEBUG")
+        .docker_answer("ps.jsonl", &ps_row("demo", "one", "running"));
+    let first = test.run().success();
+    assert!(!first.stderr.contains("(read ahead)"), "{}", first.stderr);
+    let remembered = std::fs::read_dir(test.home.join("readahead"))
+        .expect("a readahead folder")
+        .count();
+    assert_eq!(remembered, 1, "one file for the project");
+
+    // The next `ps` gets its one docker ps from the read started ahead.
+    let second = test.run().success().stderr_has("(read ahead)");
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(docker_verbs(&second.docker), ["ps"], "{}", second.docker);
+
+    // While another reyns holds the project's lock, nothing is read ahead.
+    std::fs::create_dir_all(test.home.join("locks")).expect("locks folder");
+    let lock = std::fs::File::create(test.home.join("locks").join("proj.lock")).expect("lock file");
+    lock.lock().expect("hold the project lock");
+    let locked = test.run().success();
+    assert!(!locked.stderr.contains("(read ahead)"), "{}", locked.stderr);
+    assert_eq!(locked.stdout, first.stdout);
+    drop(lock);
+
+    // A converge reads ps and inspect before it changes anything: both start ahead.
+    let test = demo_one()
+        .env("REYNS_READAHEAD", "1")
+        .env("LOG_LEVEL", "DEBUG");
+    test.run().success();
+    test.run().success();
+    let kept = test.run().success().stderr_has("kept 1");
+    assert_eq!(
+        kept.stderr.matches("(read ahead)").count(),
+        2,
+        "{}",
+        kept.stderr
+    );
+    assert_eq!(
+        docker_verbs(&kept.docker),
+        ["ps", "inspect"],
+        "{}",
+        kept.docker
+    );
+}
+
+#[test]
 fn env_order_does_not_change_the_hash_but_a_value_does() {
     let test = demo_one().env("AAA", "1");
     test.run().success();

@@ -7,7 +7,9 @@
 //! shell, instead of run. Queries always run.
 
 use super::{fail, strings, to_map, HostResult};
-use crate::exec::{checked, failed, inherited, outcome, pipeline, program, shown, Mode, Outcome};
+use crate::exec::{
+    checked, failed, inherited, pipeline, program, read, read_checked, shown, Mode, Outcome,
+};
 use crate::graph::jobs::{run_graph, Commands, Job};
 use crate::graph::readiness::Readiness;
 use rhai::plugin::*;
@@ -68,7 +70,7 @@ fn inspected(flags: &[String], names: &[String]) -> HostResult<Map> {
     let mut argv = flags.to_vec();
     argv.push("inspect".to_string());
     argv.extend(names.iter().cloned());
-    let done = outcome(&argv, None)?;
+    let done = read(&argv)?;
     let missing_only = done
         .stderr
         .lines()
@@ -123,7 +125,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn query(argv: Array) -> Result<String, Box<EvalAltResult>> {
-        checked(&strings(&argv, "docker::query")?, None)
+        read_checked(&strings(&argv, "docker::query")?)
     }
 
     /// Runs a read-only docker command and returns `#{ok, exit_code, stdout, stderr}`
@@ -134,7 +136,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn capture(argv: Array) -> Result<Map, Box<EvalAltResult>> {
-        Ok(outcome(&strings(&argv, "docker::capture")?, None)?.to_map())
+        Ok(read(&strings(&argv, "docker::capture")?)?.to_map())
     }
 
     /// Runs a read-only docker command whose output is one JSON object per line
@@ -146,7 +148,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn json_lines(argv: Array) -> Result<Array, Box<EvalAltResult>> {
         let argv = strings(&argv, "docker::json_lines")?;
-        let stdout = checked(&argv, None)?;
+        let stdout = read_checked(&argv)?;
         crate::host::text::json_lines(&stdout)
             .or_else(|err| fail(format!("`{}` printed {err}", shown(&argv))))
     }
@@ -195,7 +197,7 @@ pub mod api {
         let outcomes: Vec<Result<Outcome, String>> = std::thread::scope(|scope| {
             let running: Vec<_> = argvs
                 .iter()
-                .map(|argv| scope.spawn(move || outcome(argv, None).map_err(|err| err.to_string())))
+                .map(|argv| scope.spawn(move || read(argv).map_err(|err| err.to_string())))
                 .collect();
             running
                 .into_iter()

@@ -20,10 +20,11 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
     if held.is_some() {
         return Ok(());
     }
-    let dir = reyns_home().join("locks");
-    std::fs::create_dir_all(&dir)
-        .map_err(|err| format!("cannot create `{}`: {err}", dir.display()))?;
-    let path = dir.join(format!("{}.lock", name()));
+    let path = lock_path();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|err| format!("cannot create `{}`: {err}", dir.display()))?;
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -35,6 +36,12 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
     let mut told = false;
     loop {
         if file.try_lock().is_ok() {
+            // Another reyns that took the lock after this one started may
+            // have changed the project: reads started ahead are stale.
+            let last_taken = file.metadata().and_then(|meta| meta.modified()).ok();
+            if told || last_taken.is_some_and(crate::readahead::changed_at) {
+                crate::readahead::changing();
+            }
             let _ = file.set_len(0);
             let _ =
                 std::io::Write::write_all(&mut &file, std::process::id().to_string().as_bytes());
@@ -61,6 +68,20 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
             told = true;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The project's lock file: `$REYNS_HOME/locks/<name>.lock`.
+fn lock_path() -> PathBuf {
+    reyns_home().join("locks").join(format!("{}.lock", name()))
+}
+
+/// Whether no other reyns holds the project's lock right now (a missing
+/// lock file is free). Checked with a shared lock taken and dropped at once.
+pub fn lock_is_free() -> bool {
+    match std::fs::File::open(lock_path()) {
+        Ok(file) => file.try_lock_shared().is_ok(),
+        Err(_) => true,
     }
 }
 
@@ -111,6 +132,19 @@ pub fn reyns_home() -> PathBuf {
     }
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
     home.join(".reyns")
+}
+
+/// Where this project's first reads are remembered for read-ahead (see
+/// [`crate::readahead`]): one file per project folder and name, under
+/// `$REYNS_HOME/readahead`.
+pub fn readahead_file() -> PathBuf {
+    let dir = dir();
+    let dir = dir.canonicalize().unwrap_or(dir);
+    let key = format!("{}\0{}", dir.display(), name());
+    let digest = super::text::sha256_hex(key.as_bytes());
+    reyns_home()
+        .join("readahead")
+        .join(format!("{}.json", &digest[..16]))
 }
 
 fn shown(path: PathBuf) -> String {

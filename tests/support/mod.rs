@@ -242,7 +242,12 @@ impl Test {
             dir: dir.to_path_buf(),
             home,
             args: Vec::new(),
-            env: vec![("PROJECT_NAME".into(), "proj".into())],
+            // Reads started ahead would reorder the fake docker's log:
+            // tests of read-ahead turn it on again.
+            env: vec![
+                ("PROJECT_NAME".into(), "proj".into()),
+                ("REYNS_READAHEAD".into(), "0".into()),
+            ],
             fake: Some(fake.clone()),
             stdin: None,
             owned: vec![fake_dir],
@@ -252,6 +257,7 @@ impl Test {
     /// Uses the real docker instead of the fake one.
     pub fn real_docker(mut self) -> Test {
         self.fake = None;
+        self.env.retain(|(key, _)| key != "REYNS_READAHEAD");
         self.home = default_home();
         self
     }
