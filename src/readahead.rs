@@ -14,6 +14,10 @@
 //! a slow prompt) runs the command afresh, and what was read ahead is
 //! killed unread. `REYNS_READAHEAD=0` turns it off.
 //!
+//! Only docker commands that cannot change anything are remembered or
+//! started ([`is_docker_read`]): a script that runs something else through
+//! a read function, or a tampered file, never gets a command run ahead.
+//!
 //! This module keeps the remembered reads and the started handles; how a
 //! command is built and run is [`crate::exec`]'s.
 
@@ -78,11 +82,41 @@ pub fn enabled() -> bool {
     )
 }
 
+/// docker's global options that take a value (`--host tcp://...`).
+const GLOBAL_OPTIONS_WITH_VALUE: [&str; 4] = ["--host", "-H", "--context", "-c"];
+
+/// Whether `argv` (after docker's own `--host`/`--context`) only reads:
+/// `ps`, `inspect`, `images`, `info`, `version`, or `ls`/`inspect` of a
+/// management command (`image inspect`, `network ls`, ...).
+pub fn is_docker_read(argv: &[String]) -> bool {
+    let mut words = argv.iter().map(String::as_str);
+    let command = loop {
+        match words.next() {
+            Some(option) if GLOBAL_OPTIONS_WITH_VALUE.contains(&option) => {
+                words.next();
+            }
+            other => break other,
+        }
+    };
+    match command {
+        Some("ps" | "inspect" | "images" | "info" | "version") => true,
+        Some("container" | "image" | "network" | "volume" | "context") => {
+            matches!(words.next(), Some("inspect" | "ls" | "list"))
+        }
+        _ => false,
+    }
+}
+
 /// Starts remembering this run's reads in `file` under `invocation`, and
 /// returns the reads the last run with that invocation made first: the
 /// caller starts them and hands each to [`keep`].
 pub fn begin(file: &Path, invocation: &str) -> Vec<Vec<String>> {
-    let remembered = read_file(file).remove(invocation).unwrap_or_default();
+    let remembered: Vec<Vec<String>> = read_file(file)
+        .remove(invocation)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|argv| is_docker_read(argv))
+        .collect();
     *state() = Some(State {
         began: Some(SystemTime::now()),
         file: Some(file.to_path_buf()),
@@ -113,7 +147,7 @@ pub fn take(argv: &[String]) -> Option<duct::Handle> {
     if state.changed {
         return None;
     }
-    if state.reads.len() < MAX_READS {
+    if state.reads.len() < MAX_READS && is_docker_read(argv) {
         state.reads.push(argv.to_vec());
     }
     let found = state.started.iter().position(|s| s.argv == argv)?;
@@ -204,6 +238,33 @@ mod tests {
         words.split(' ').map(str::to_string).collect()
     }
 
+    #[test]
+    fn only_docker_reads_are_read_ahead() {
+        for read in [
+            "ps --all",
+            "inspect a b",
+            "--host tcp://10.0.0.6:2375 ps",
+            "--context lab2 inspect a",
+            "image inspect reyns/reyns-base",
+            "network ls",
+            "images",
+        ] {
+            assert!(is_docker_read(&argv(read)), "{read}");
+        }
+        for change in [
+            "run -d x",
+            "rm -f x",
+            "--host tcp://h:1 run x",
+            "image rm x",
+            "network create n",
+            "exec x true",
+            "--host",
+            "",
+        ] {
+            assert!(!is_docker_read(&argv(change)), "{change}");
+        }
+    }
+
     /// A command that stands in for a docker read: it prints its argument.
     fn started(words: &str) -> duct::Handle {
         duct::cmd("echo", [words])
@@ -282,6 +343,10 @@ mod tests {
         assert!(!changed_at(SystemTime::now() - Duration::from_secs(1)));
         finish();
         assert!(!changed_at(SystemTime::now()), "nothing to go stale");
+
+        // A file that asks for anything but a read gets only its reads started.
+        std::fs::write(&file, r#"{"ps": [["run", "-d", "x"], ["ps"]]}"#).expect("write");
+        assert_eq!(run_once(&file, "ps", || {}), vec![argv("ps")]);
 
         // A file that is not JSON counts as nothing remembered.
         std::fs::write(&file, "not json").expect("write");
