@@ -180,8 +180,13 @@ pub fn outcome(argv: &[String], input: Option<&str>) -> Result<Outcome, Box<Eval
 }
 
 /// Runs a read-only `docker ARGV` to completion, capturing both outputs:
-/// the read started ahead when there is one that may stand in for it.
+/// the read started ahead when there is one that may stand in for it. A
+/// command that is not a docker read ([`readahead::is_docker_read`], e.g.
+/// a throw-away `docker run --rm`) counts as a change, as [`command`]s do.
 pub fn read(argv: &[String]) -> Result<Outcome, Box<EvalAltResult>> {
+    if !readahead::is_docker_read(argv) {
+        readahead::changing();
+    }
     let output = match readahead::take(argv) {
         Some(started) => {
             log::log(Level::Debug, &format!("$ {} (read ahead)", shown(argv)));
@@ -214,11 +219,8 @@ fn captured(argv: &[String]) -> HostResult<duct::Expression> {
 }
 
 /// Starts the reads the last run of `invocation` made first (remembered in
-/// `file`), unless `REYNS_READAHEAD=0`; [`read`] then takes them.
+/// `file`); [`read`] then takes them.
 pub fn read_ahead(file: &std::path::Path, invocation: &str) {
-    if !readahead::enabled() {
-        return;
-    }
     for argv in readahead::begin(file, invocation) {
         // A read that cannot start is simply run again when asked for.
         if let Ok(started) = captured(&argv).and_then(|expression| {

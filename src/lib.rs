@@ -109,9 +109,9 @@ fn execute(args: Vec<OsString>) -> Result<i32, Error> {
     exec::catch_signals();
     let project_dir = host::project::dir();
     // The reads this invocation made first last time start now, while the
-    // scripts compile (see `readahead`); not while another reyns is
-    // changing the project.
-    if host::project::lock_is_free() {
+    // scripts compile (see `readahead`), unless `REYNS_READAHEAD=0`; not
+    // while another reyns is changing the project.
+    if readahead::enabled() && host::project::lock_is_free() {
         exec::read_ahead(&host::project::readahead_file(), &words.join(" "));
     }
     let code = load_and_run(&project_dir, &invocation);

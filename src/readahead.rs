@@ -51,10 +51,9 @@ struct Started {
 
 /// What this run knows: where its reads are remembered, the reads started
 /// ahead and not yet claimed, and the reads it made before its first change.
-#[derive(Default)]
 struct State {
-    began: Option<SystemTime>,
-    file: Option<PathBuf>,
+    began: SystemTime,
+    file: PathBuf,
     invocation: String,
     remembered: Vec<Vec<String>>,
     started: Vec<Started>,
@@ -118,11 +117,13 @@ pub fn begin(file: &Path, invocation: &str) -> Vec<Vec<String>> {
         .filter(|argv| is_docker_read(argv))
         .collect();
     *state() = Some(State {
-        began: Some(SystemTime::now()),
-        file: Some(file.to_path_buf()),
+        began: SystemTime::now(),
+        file: file.to_path_buf(),
         invocation: invocation.to_string(),
         remembered: remembered.clone(),
-        ..State::default()
+        started: Vec::new(),
+        reads: Vec::new(),
+        changed: false,
     });
     remembered
 }
@@ -177,10 +178,9 @@ pub fn changing() {
 /// after read-ahead began, give or take the file clock's coarseness.
 pub fn changed_at(when: SystemTime) -> bool {
     let guard = state();
-    let Some(began) = guard.as_ref().and_then(|state| state.began) else {
-        return false;
-    };
-    when + FILE_CLOCK_SLACK >= began
+    guard
+        .as_ref()
+        .is_some_and(|state| when + FILE_CLOCK_SLACK >= state.began)
 }
 
 /// Kills the reads nobody claimed and remembers this run's first reads for
@@ -191,7 +191,7 @@ pub fn finish() {
     for unclaimed in state.started {
         let _ = unclaimed.handle.kill();
     }
-    let Some(file) = state.file else { return };
+    let file = state.file;
     let mut before = state.remembered;
     let mut now = state.reads.clone();
     before.sort();
