@@ -1350,6 +1350,20 @@ fn converge_recreates_only_what_changed() {
         plan.stdout
     );
     assert_eq!(before, container_ids(&project));
+    // A repeated run:all gets its docker ps and inspect from the reads
+    // started ahead (remembered by the runs above), and keeps everything.
+    let again = reyns("run:all", "second")
+        .env("LOG_LEVEL", "DEBUG")
+        .run()
+        .success()
+        .stderr_has("kept 4");
+    assert_eq!(
+        again.stderr.matches("(read ahead)").count(),
+        2,
+        "{}",
+        again.stderr
+    );
+    assert_eq!(before, container_ids(&project));
 }
 
 /// A persistent instance recreated after a conf change keeps its /data; an
