@@ -1,6 +1,6 @@
 #!/bin/bash
 # The Reyns entrypoint: persistency, prestartup scripts, /env.sh, then the
-# seed command. Prints "[INFO] Executing Docker entrypoint command" when the
+# seed command (supervisord when none is given). Prints "[INFO] Executing Docker entrypoint command" when the
 # instance is ready, or "[ERROR] Exit code N ..." and stops when it is not.
 set -e
 
@@ -78,5 +78,6 @@ export -p | grep -vE '^declare -x (HOME|PWD|OLDPWD|SHLVL|_|HOSTNAME|TERM|USER|LO
 chown reyns:reyns /env.sh
 chmod 0600 /env.sh
 
+[ $# -gt 0 ] || set -- supervisord -c /etc/supervisor/supervisord.conf
 echo "[INFO] Executing Docker entrypoint command: $*"
 exec "$@"
