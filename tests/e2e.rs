@@ -204,11 +204,16 @@ fn base_image_runs_supervisord_sshd_and_env() {
         eventually(20, sshd_running),
         "sshd is not RUNNING under supervisord"
     );
-    let under_init = docker(&["exec", &container, "ps", "-o", "args=", "--ppid", "1"]);
-    assert!(
-        under_init.contains("supervisord"),
-        "supervisord is not the init's child: {under_init}"
-    );
+    // The default command (the image has no CMD): supervisord, exec'd by
+    // the entrypoint, so that its parent is tini, which passes signals on.
+    let parent = docker(&[
+        "exec",
+        &container,
+        "sh",
+        "-c",
+        "ps -o comm= -p $(ps -o ppid= -C supervisord)",
+    ]);
+    assert_eq!(parent.trim(), "tini", "supervisord's parent");
     let env = docker(&["exec", &container, "cat", "/env.sh"]);
     assert!(
         env.contains("SERVICE=\"svc\"") && env.contains("INSTANCE=\"a\""),
