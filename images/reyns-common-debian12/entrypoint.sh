@@ -1,7 +1,8 @@
 #!/bin/bash
 # The Reyns entrypoint: persistency, prestartup scripts, /env.sh, then the
-# seed command (supervisord when none is given). Prints "[INFO] Executing Docker entrypoint command" when the
-# instance is ready, or "[ERROR] Exit code N ..." and stops when it is not.
+# seed command (supervisord when none is given). Prints "[INFO] Executing
+# Docker entrypoint command" when the instance is ready, or "[ERROR] Exit
+# code N ..." and stops when it is not.
 set -e
 
 is_true() { case "${1,,}" in true|yes|1) return 0 ;; *) return 1 ;; esac; }
