@@ -218,10 +218,10 @@ fn captured(argv: &[String]) -> HostResult<duct::Expression> {
         .unchecked())
 }
 
-/// Starts the reads the last run of `invocation` made first (remembered in
-/// `file`); [`read`] then takes them.
-pub fn read_ahead(file: &std::path::Path, invocation: &str) {
-    for argv in readahead::begin(file, invocation) {
+/// Starts the reads the last run of this invocation made first (as
+/// [`readahead::begin`] returned them); [`read`] then takes them.
+pub fn read_ahead(remembered: Vec<Vec<String>>) {
+    for argv in remembered {
         // A read that cannot start is simply run again when asked for.
         if let Ok(started) = captured(&argv).and_then(|expression| {
             expression

@@ -110,9 +110,13 @@ fn execute(args: Vec<OsString>) -> Result<i32, Error> {
     let project_dir = host::project::dir();
     // The reads this invocation made first last time start now, while the
     // scripts compile (see `readahead`), unless `REYNS_READAHEAD=0`; not
-    // while another reyns is changing the project.
-    if readahead::enabled() && host::project::lock_is_free() {
-        exec::read_ahead(&host::project::readahead_file(), &words.join(" "));
+    // while another reyns is changing the project. Read-ahead begins before
+    // the lock is looked at: a lock taken after that makes the reads stale.
+    if readahead::enabled() {
+        let remembered = readahead::begin(&host::project::readahead_file(), &words.join(" "));
+        if host::project::lock_is_free() {
+            exec::read_ahead(remembered);
+        }
     }
     let code = load_and_run(&project_dir, &invocation);
     readahead::finish();

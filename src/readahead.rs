@@ -29,10 +29,6 @@ use std::time::{Duration, Instant, SystemTime};
 /// How long a read started ahead stands in for the same read asked later.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
-/// How much earlier than a read-ahead's start a file time may be and still
-/// count as after it: the kernel stamps files with a coarse clock.
-const FILE_CLOCK_SLACK: Duration = Duration::from_millis(20);
-
 /// How many reads one invocation remembers.
 const MAX_READS: usize = 8;
 
@@ -173,14 +169,12 @@ pub fn changing() {
     }
 }
 
-/// Whether a change made by another process at `when` (a file's
-/// modification time) may be missing from reads started ahead: it came
-/// after read-ahead began, give or take the file clock's coarseness.
+/// Whether a change another process began at `when` (as read off the
+/// system clock: when it took the project's lock) may be missing from reads
+/// started ahead: it came after read-ahead began.
 pub fn changed_at(when: SystemTime) -> bool {
     let guard = state();
-    guard
-        .as_ref()
-        .is_some_and(|state| when + FILE_CLOCK_SLACK >= state.began)
+    guard.as_ref().is_some_and(|state| when >= state.began)
 }
 
 /// Kills the reads nobody claimed and remembers this run's first reads for
@@ -335,11 +329,12 @@ mod tests {
         assert!(take(&argv("ps")).is_none());
         finish();
 
-        // A change another process made after read-ahead began (a file
-        // time, coarse) counts; one well before it does not.
+        // A change another process began after read-ahead began counts;
+        // one just before it does not.
+        let before = SystemTime::now();
         begin(&file, "ps");
         assert!(changed_at(SystemTime::now()));
-        assert!(changed_at(SystemTime::now() - Duration::from_millis(5)));
+        assert!(!changed_at(before));
         assert!(!changed_at(SystemTime::now() - Duration::from_secs(1)));
         finish();
         assert!(!changed_at(SystemTime::now()), "nothing to go stale");

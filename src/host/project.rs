@@ -6,7 +6,7 @@ use super::fail;
 use rhai::plugin::*;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The project lock this process holds, kept open until it exits.
 static HELD_LOCK: Mutex<Option<std::fs::File>> = Mutex::new(None);
@@ -38,13 +38,12 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
         if file.try_lock().is_ok() {
             // Another reyns that took the lock after this one started may
             // have changed the project: reads started ahead are stale.
-            let last_taken = file.metadata().and_then(|meta| meta.modified()).ok();
+            let last_taken = taken_at(&read_lock_record(&file));
             if told || last_taken.is_some_and(crate::readahead::changed_at) {
                 crate::readahead::changing();
             }
             let _ = file.set_len(0);
-            let _ =
-                std::io::Write::write_all(&mut &file, std::process::id().to_string().as_bytes());
+            let _ = std::os::unix::fs::FileExt::write_all_at(&file, lock_record().as_bytes(), 0);
             *held = Some(file);
             return Ok(());
         }
@@ -52,7 +51,7 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
             let owner = std::fs::read_to_string(&path).unwrap_or_default();
             return Err(format!(
                 "another reyns (pid {}) is changing project `{}`: gave up waiting after {} s",
-                owner.trim(),
+                owner.lines().next().unwrap_or_default().trim(),
                 name(),
                 timeout.as_secs()
             ));
@@ -69,6 +68,31 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// What the lock's holder writes into the lock file: its pid, then when it
+/// took the lock (nanoseconds since the epoch). The next holder compares
+/// that time with when its reads started ahead, to the nanosecond: a file's
+/// own modification time is stamped by a coarse clock.
+fn lock_record() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}\n{}\n", std::process::id(), now.as_nanos())
+}
+
+/// The lock file's text as its last holder left it (empty when none has).
+fn read_lock_record(file: &std::fs::File) -> String {
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(&mut &*file, &mut text);
+    text
+}
+
+/// When the last holder took the lock, from its record; `None` when no
+/// holder has written one.
+fn taken_at(record: &str) -> Option<SystemTime> {
+    let nanos: u64 = record.lines().nth(1)?.trim().parse().ok()?;
+    Some(UNIX_EPOCH + Duration::from_nanos(nanos))
 }
 
 /// The project's lock file: `$REYNS_HOME/locks/<name>.lock`.
@@ -240,5 +264,25 @@ pub mod api {
     /// ```
     pub fn version() -> String {
         env!("CARGO_PKG_VERSION").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_record_names_its_holder_and_when_it_took_the_lock() {
+        let before = SystemTime::now();
+        let record = lock_record();
+        assert_eq!(
+            record.lines().next(),
+            Some(std::process::id().to_string().as_str())
+        );
+        let taken = taken_at(&record).expect("a time");
+        assert!(taken >= before && taken <= SystemTime::now(), "{record}");
+        // A file nobody has written, or a record from before the time was kept.
+        assert_eq!(taken_at(""), None);
+        assert_eq!(taken_at("4242"), None);
     }
 }
