@@ -437,6 +437,85 @@ fn dashed_names_are_listed_cleaned_and_rerun() {
 }
 
 #[test]
+fn build_keeps_each_images_user_and_registers_its_prestartup() {
+    let project = Project::new();
+    let script = "#!/bin/bash\ntrue\n";
+    project
+        .service(
+            "plain",
+            "FROM reyns/reyns-base\nCOPY prestartup_plain.sh /prestartup/\n",
+            &[("prestartup_plain.sh", script)],
+        )
+        .service(
+            "app",
+            "FROM reyns/reyns-base\nRUN useradd app\nCOPY prestartup_app.sh /prestartup/\nUSER app\n",
+            &[("prestartup_app.sh", script)],
+        )
+        .service(
+            "child",
+            "FROM {project}/app\nCOPY prestartup_child.sh /prestartup/\n",
+            &[("prestartup_child.sh", script)],
+        );
+    project.reyns("build:all").run().success();
+    let image = |name: &str| format!("{}/{name}", project.name);
+    let user = |name: &str| {
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Config.User}}",
+            &image(name),
+        ])
+    };
+    let order = |name: &str| {
+        docker(&[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "cat",
+            &image(name),
+            "/prestartup/.order",
+        ])
+    };
+    let user_steps = |name: &str| {
+        docker(&[
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}",
+            &image(name),
+        ])
+        .lines()
+        .filter(|step| step.contains("USER root"))
+        .count()
+    };
+    assert_eq!(user("plain"), "");
+    assert_eq!(user_steps("plain"), 0, "a needless USER root step");
+    assert!(
+        order("plain").contains("prestartup_plain.sh"),
+        "{}",
+        order("plain")
+    );
+    assert_eq!(user("app"), "app");
+    assert!(
+        order("app").contains("prestartup_app.sh"),
+        "{}",
+        order("app")
+    );
+    assert_eq!(user("child"), "app", "the child lost the user it inherits");
+    assert_eq!(
+        user_steps("child"),
+        2,
+        "app's and child's registration steps"
+    );
+    let child = order("child");
+    assert!(
+        child.contains("prestartup_app.sh") && child.contains("prestartup_child.sh"),
+        "{child}"
+    );
+}
+
+#[test]
 fn build_all_follows_from_chains_in_parallel_and_caches() {
     let project = Project::new();
     project

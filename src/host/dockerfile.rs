@@ -1,5 +1,6 @@
 //! Reading a service's Dockerfile: its parents (`FROM`), build arguments
-//! (`ARG`) and Reyns annotations (`# reyns: expose 53/udp`,
+//! (`ARG`), what its final stage starts from and runs as (`FROM`, `USER`),
+//! and Reyns annotations (`# reyns: expose 53/udp`,
 //! `# reyns: expose 8080 as 80`, `# reyns: privileged`,
 //! `# reyns: ready tcp 8080`, `# reyns: ready cmd pg_isready`).
 
@@ -16,6 +17,18 @@ pub struct Facts {
     pub exposed: Vec<Exposed>,
     pub privileged: bool,
     pub ready: Option<Ready>,
+    /// The image the final stage descends from (through earlier stages).
+    pub base: String,
+    /// The user the final stage ends as, when the Dockerfile says: its own
+    /// last `USER`, else that of the earlier stage it starts from.
+    pub user: Option<String>,
+}
+
+/// A build stage so far: its name, the image it descends from, its user.
+struct Stage {
+    name: Option<String>,
+    base: String,
+    user: Option<String>,
 }
 
 /// A port `# reyns: expose` publishes.
@@ -53,20 +66,8 @@ impl Ready {
 /// Parses a Dockerfile's text; errors read `file:line: what`.
 pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
     let mut facts = Facts::default();
-    let stage_names: Vec<String> = text
-        .lines()
-        .filter_map(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words.as_slice() {
-                [from, .., as_word, name]
-                    if from.eq_ignore_ascii_case("FROM") && as_word.eq_ignore_ascii_case("AS") =>
-                {
-                    Some(name.to_lowercase())
-                }
-                _ => None,
-            }
-        })
-        .collect();
+    let mut stages: Vec<Stage> = Vec::new();
+    let stage_names: Vec<String> = text.lines().filter_map(stage_name).collect();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         let trimmed = line.trim();
@@ -95,6 +96,12 @@ pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
                 if !stage_names.contains(&image.to_lowercase()) {
                     facts.parents.push(image.to_string());
                 }
+                stages.push(stage_from(&stages, image, line));
+            }
+            "USER" => {
+                if let (Some(stage), Some(user)) = (stages.last_mut(), words.next()) {
+                    stage.user = Some(user.to_string());
+                }
             }
             "ARG" => {
                 if let Some(name) = words.next() {
@@ -105,7 +112,40 @@ pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
             _ => {}
         }
     }
+    if let Some(last) = stages.pop() {
+        facts.base = last.base;
+        facts.user = last.user;
+    }
     Ok(facts)
+}
+
+/// The name a `FROM image AS name` line gives its stage (lowercased, as
+/// docker compares them); `None` for any other line.
+fn stage_name(line: &str) -> Option<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        [from, .., as_word, name]
+            if from.eq_ignore_ascii_case("FROM") && as_word.eq_ignore_ascii_case("AS") =>
+        {
+            Some(name.to_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// The stage a `FROM image [AS name]` line opens: from an earlier stage, it
+/// inherits that stage's base and user.
+fn stage_from(stages: &[Stage], image: &str, line: &str) -> Stage {
+    let name = stage_name(line);
+    let earlier = stages
+        .iter()
+        .rev()
+        .find(|stage| stage.name.as_deref() == Some(image.to_lowercase().as_str()));
+    Stage {
+        name,
+        base: earlier.map_or_else(|| image.to_string(), |stage| stage.base.clone()),
+        user: earlier.and_then(|stage| stage.user.clone()),
+    }
 }
 
 /// Applies one `# reyns:` annotation.
@@ -178,8 +218,9 @@ fn port_and_protocol(text: &str) -> Result<(u16, String), String> {
 
 #[export_module]
 pub mod api {
-    /// Reads a Dockerfile: `#{parents, build_args, exposed: [#{port, host_port, protocol}], privileged, ready}`
-    /// (`ready`: `#{shown, line}`, the `# reyns: ready` check as written and as a shell line, or `()`).
+    /// Reads a Dockerfile: `#{parents, build_args, exposed: [#{port, host_port, protocol}], privileged, ready, base, user}`
+    /// (`ready`: `#{shown, line}`, the `# reyns: ready` check as written and as a shell line, or `()`;
+    /// `base`: the image the final stage descends from; `user`: the user it ends as, or `()` when it inherits one).
     /// An unknown or malformed `# reyns:` annotation is an error naming the line.
     ///
     /// ```rhai
@@ -271,6 +312,26 @@ mod tests {
             let err = parse("D", text).unwrap_err();
             assert!(err.contains(says), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn the_final_stage_base_and_user() {
+        let facts = parse("D", "FROM reyns/reyns-base\nCOPY a /a\n").unwrap();
+        assert_eq!(
+            (facts.base.as_str(), facts.user),
+            ("reyns/reyns-base", None)
+        );
+        let text = "FROM reyns/reyns-base AS build\nUSER app\nRUN make\nFROM debian:12\nCOPY --from=build /x /x\n";
+        let facts = parse("D", text).unwrap();
+        assert_eq!((facts.base.as_str(), facts.user), ("debian:12", None));
+        let text = "FROM reyns/reyns-base AS Build\nUSER app:app\nFROM build AS final\nRUN x\nfrom final\n";
+        let facts = parse("D", text).unwrap();
+        assert_eq!(
+            (facts.base.as_str(), facts.user.as_deref()),
+            ("reyns/reyns-base", Some("app:app"))
+        );
+        let facts = parse("D", "FROM p/web\nUSER web\nUSER root\n").unwrap();
+        assert_eq!(facts.user.as_deref(), Some("root"));
     }
 
     #[test]
