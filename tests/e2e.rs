@@ -437,7 +437,7 @@ fn dashed_names_are_listed_cleaned_and_rerun() {
 }
 
 #[test]
-fn build_keeps_each_images_user_and_registers_its_prestartup() {
+fn build_keeps_each_images_user_registers_its_prestartup_and_labels_it() {
     let project = Project::new();
     let script = "#!/bin/bash\ntrue\n";
     project
@@ -491,6 +491,28 @@ fn build_keeps_each_images_user_and_registers_its_prestartup() {
     };
     assert_eq!(user("plain"), "");
     assert_eq!(user_steps("plain"), 0, "a needless USER root step");
+    let labels = |name: &str| {
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Labels}}",
+            &image(name),
+        ])
+    };
+    let expected = |name: &str| {
+        format!(
+            r#"{{"reyns.project":"{}","reyns.service":"{name}"}}"#,
+            project.name
+        )
+    };
+    assert_eq!(labels("plain"), expected("plain"));
+    assert_eq!(labels("child"), expected("child"), "the child's own labels");
+    let label_steps = docker(&["history", "--format", "{{.CreatedBy}}", &image("plain")])
+        .lines()
+        .filter(|step| step.contains("LABEL"))
+        .count();
+    assert_eq!(label_steps, 1, "both labels in one step");
     assert!(
         order("plain").contains("prestartup_plain.sh"),
         "{}",
