@@ -110,13 +110,12 @@ fn execute(args: Vec<OsString>) -> Result<i32, Error> {
     let project_dir = host::project::dir();
     // The reads this invocation made first last time start now, while the
     // scripts compile (see `readahead`), unless `REYNS_READAHEAD=0`; not
-    // while another reyns is changing the project. Read-ahead begins before
+    // while another reyns is changing the project. The clock is read before
     // the lock is looked at: a lock taken after that makes the reads stale.
-    if readahead::enabled() {
-        let remembered = readahead::begin(&host::project::readahead_file(), &words.join(" "));
-        if host::project::lock_is_free() {
-            exec::read_ahead(remembered);
-        }
+    let lock_checked = std::time::SystemTime::now();
+    if readahead::enabled() && host::project::lock_is_free() {
+        let file = host::project::readahead_file();
+        exec::read_ahead(readahead::begin(&file, &words.join(" "), lock_checked));
     }
     let code = load_and_run(&project_dir, &invocation);
     readahead::finish();

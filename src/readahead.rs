@@ -104,8 +104,9 @@ pub fn is_docker_read(argv: &[String]) -> bool {
 
 /// Starts remembering this run's reads in `file` under `invocation`, and
 /// returns the reads the last run with that invocation made first: the
-/// caller starts them and hands each to [`keep`].
-pub fn begin(file: &Path, invocation: &str) -> Vec<Vec<String>> {
+/// caller starts them and hands each to [`keep`]. `began` is when the caller
+/// last saw the project's lock free: a lock taken since makes them stale.
+pub fn begin(file: &Path, invocation: &str, began: SystemTime) -> Vec<Vec<String>> {
     let remembered: Vec<Vec<String>> = read_file(file)
         .remove(invocation)
         .unwrap_or_default()
@@ -113,7 +114,7 @@ pub fn begin(file: &Path, invocation: &str) -> Vec<Vec<String>> {
         .filter(|argv| is_docker_read(argv))
         .collect();
     *state() = Some(State {
-        began: SystemTime::now(),
+        began,
         file: file.to_path_buf(),
         invocation: invocation.to_string(),
         remembered: remembered.clone(),
@@ -268,7 +269,7 @@ mod tests {
     }
 
     fn run_once(file: &Path, invocation: &str, script: impl FnOnce()) -> Vec<Vec<String>> {
-        let ahead = begin(file, invocation);
+        let ahead = begin(file, invocation, SystemTime::now());
         for read in &ahead {
             keep(read.clone(), started(&read.join(" ")));
         }
@@ -320,7 +321,7 @@ mod tests {
         assert_eq!(run_once(&file, "ps:all", || {}), vec![argv("ps --all")]);
 
         // A read started ahead too long ago is not stood in for.
-        begin(&file, "stale");
+        begin(&file, "stale", SystemTime::now());
         state().as_mut().expect("begun").started.push(Started {
             argv: argv("ps"),
             handle: started("ps"),
@@ -332,7 +333,7 @@ mod tests {
         // A change another process began after read-ahead began counts;
         // one just before it does not.
         let before = SystemTime::now();
-        begin(&file, "ps");
+        begin(&file, "ps", SystemTime::now());
         assert!(changed_at(SystemTime::now()));
         assert!(!changed_at(before));
         assert!(!changed_at(SystemTime::now() - Duration::from_secs(1)));

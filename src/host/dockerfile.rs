@@ -24,9 +24,11 @@ pub struct Facts {
     pub user: Option<String>,
 }
 
-/// A build stage so far: its name, the image it descends from, its user.
+/// A build stage so far: its name, whether it starts from an earlier stage,
+/// the image it descends from, its user.
 struct Stage {
     name: Option<String>,
+    from_earlier_stage: bool,
     base: String,
     user: Option<String>,
 }
@@ -67,7 +69,6 @@ impl Ready {
 pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
     let mut facts = Facts::default();
     let mut stages: Vec<Stage> = Vec::new();
-    let stage_names: Vec<String> = text.lines().filter_map(stage_name).collect();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         let trimmed = line.trim();
@@ -93,10 +94,11 @@ pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
                 if image.is_empty() {
                     return Err(format!("{shown}:{number}: `FROM` without an image"));
                 }
-                if !stage_names.contains(&image.to_lowercase()) {
+                let stage = stage_from(&stages, image, line);
+                if !stage.from_earlier_stage {
                     facts.parents.push(image.to_string());
                 }
-                stages.push(stage_from(&stages, image, line));
+                stages.push(stage);
             }
             "USER" => {
                 if let (Some(stage), Some(user)) = (stages.last_mut(), words.next()) {
@@ -133,16 +135,17 @@ fn stage_name(line: &str) -> Option<String> {
     }
 }
 
-/// The stage a `FROM image [AS name]` line opens: from an earlier stage, it
-/// inherits that stage's base and user.
+/// The stage a `FROM image [AS name]` line opens: from an earlier stage
+/// (docker only looks back), it inherits that stage's base and user.
 fn stage_from(stages: &[Stage], image: &str, line: &str) -> Stage {
-    let name = stage_name(line);
+    let wanted = image.to_lowercase();
     let earlier = stages
         .iter()
         .rev()
-        .find(|stage| stage.name.as_deref() == Some(image.to_lowercase().as_str()));
+        .find(|stage| stage.name.as_deref() == Some(wanted.as_str()));
     Stage {
-        name,
+        name: stage_name(line),
+        from_earlier_stage: earlier.is_some(),
         base: earlier.map_or_else(|| image.to_string(), |stage| stage.base.clone()),
         user: earlier.and_then(|stage| stage.user.clone()),
     }
@@ -330,6 +333,10 @@ mod tests {
             (facts.base.as_str(), facts.user.as_deref()),
             ("reyns/reyns-base", Some("app:app"))
         );
+        // Docker only looks back for stages: a name declared later is an image.
+        let facts = parse("D", "FROM base\nFROM x AS base\nFROM base\n").unwrap();
+        assert_eq!(facts.parents, vec!["base", "x"]);
+        assert_eq!(facts.base, "x");
         let facts = parse("D", "FROM p/web\nUSER web\nUSER root\n").unwrap();
         assert_eq!(facts.user.as_deref(), Some("root"));
     }
