@@ -1,5 +1,6 @@
-"""Turns hyperfine's JSON results into the BENCHMARKS.md table: medians, and
-each alternative's ratio to reyns, all measured in the same run."""
+"""Turns the JSON results of bench/alternate and hyperfine into BENCHMARKS.md:
+medians, each alternative's ratio to reyns, all measured in the same run, and
+for the targets the spread of that ratio round by round."""
 
 import json
 import os
@@ -17,7 +18,7 @@ def version(command):
 
 def main(folder):
     print("# Benchmarks\n")
-    print("Produced by `bench/run` (one command, on the real Docker engine); each group was measured side by side in the same run with hyperfine. Median seconds. The last column is reyns' median divided by that line's: 1.20 means reyns took 1.2 times as long as that alternative, 0.80 that it took 20% less time.\n")
+    print("Produced by `bench/run` (one command, on the real Docker engine); each group was measured side by side in the same run, its commands in turns round after round (`bench/alternate`; hyperfine for reyns' own start). Median seconds. The last column is reyns' median divided by that line's: 1.20 means reyns took 1.2 times as long as that alternative, 0.80 that it took 20% less time.\n")
     print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     print(f"- {version(['docker', 'version', '--format', 'docker engine {{.Server.Version}}, client {{.Client.Version}}'])}")
     print(f"- {version(['docker-compose', 'version', '--short'])} (docker-compose)")
@@ -26,13 +27,16 @@ def main(folder):
     files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
-    medians = {}
+    medians, rounds = {}, {}
     for name in files:
         with open(os.path.join(folder, name)) as handle:
-            results = json.load(handle)["results"]
+            measured = json.load(handle)
+        results = measured["results"]
         base = results[0]["median"]
         for result in results:
             medians[result["command"]] = result["median"]
+            if measured.get("alternated"):
+                rounds[result["command"]] = result["times"]
             print(f"| {result['command']} | {result['median']:.3f} | {result['min']:.3f} | {result['max']:.3f} | {base / result['median']:.2f} |")
     print()
     cpu = None
@@ -51,18 +55,31 @@ def main(folder):
         with open(os.path.join(folder, "init.json")) as handle:
             init = json.load(handle)["init_seconds"]
         print(f"`reyns init` on an engine without the OS image and Reyns' images (`bench/run --init`, kept by the other runs): {init:.1f} s\n")
-    targets(medians, cpu, sizes, init)
+    targets(medians, rounds, cpu, sizes, init)
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         with open(notes) as handle:
             print(handle.read())
 
 
-def targets(medians, cpu, sizes, init):
+def spread(rounds, a, b):
+    """The ratio a/b of each round (both measured in it, one after the other):
+    its lowest and highest, and with eight rounds or more its middle half."""
+    if a not in rounds or b not in rounds or len(rounds[a]) != len(rounds[b]):
+        return ""
+    ratios = sorted(x / y for x, y in zip(rounds[a], rounds[b]))
+    shown = f"{ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(ratios)}"
+    if len(ratios) >= 8:
+        quarter = len(ratios) // 4
+        shown += f" (middle half {ratios[quarter]:.2f}-{ratios[-1 - quarter]:.2f}x)"
+    return shown
+
+
+def targets(medians, rounds, cpu, sizes, init):
     """Checks the issues' targets against this run's medians."""
     rows = []
 
-    def check(what, value, limit, unit="x"):
+    def check(what, value, limit, unit="x", pair=None):
         if value is None:
             return
         if unit == "x":
@@ -75,30 +92,32 @@ def targets(medians, cpu, sizes, init):
             shown, wanted = f"{value / 1e6:.0f} MB", f"<= {limit / 1e6:.0f} MB"
         else:
             shown, wanted = f"{value * 1000:.1f} ms", f"< {limit * 1000:.0f} ms"
-        rows.append(f"| {what} | {shown} | {wanted} | {'met' if value <= limit else 'MISSED'} |")
+        per_round = spread(rounds, *pair) if pair else ""
+        rows.append(f"| {what} | {shown} | {per_round} | {wanted} | {'met' if value <= limit else 'MISSED'} |")
 
-    def ratio(a, b):
-        return medians[a] / medians[b] if a in medians and b in medians else None
+    def compare(what, a, b, limit):
+        if a in medians and b in medians:
+            check(what, medians[a] / medians[b], limit, pair=(a, b))
 
     for n in (1, 10, 30):
-        check(f"run:all vs docker-compose up, N={n}", ratio(f"reyns run:all (N={n})", f"docker-compose up -d + ready (N={n})"), 1.0)
-        check(f"run:all vs the parallel floor, N={n}", ratio(f"reyns run:all (N={n})", f"parallel docker run -d + ready (N={n})"), 1.3)
-        check(f"clean:all vs docker-compose down, N={n}", ratio(f"reyns clean:all (N={n})", f"docker-compose down (N={n})"), 1.0)
+        compare(f"run:all vs docker-compose up, N={n}", f"reyns run:all (N={n})", f"docker-compose up -d + ready (N={n})", 1.0)
+        compare(f"run:all vs the parallel floor, N={n}", f"reyns run:all (N={n})", f"parallel docker run -d + ready (N={n})", 1.3)
+        compare(f"clean:all vs docker-compose down, N={n}", f"reyns clean:all (N={n})", f"docker-compose down (N={n})", 1.0)
     # Issue 17's start-up targets.
-    check("issue 17: run:all vs docker-compose up, N=10", ratio("reyns run:all (N=10)", "docker-compose up -d + ready (N=10)"), 0.35)
-    check("issue 17: run:all vs the bare floor (entrypoint sleep, no readiness), N=10", ratio("reyns run:all (N=10)", "parallel docker run -d, entrypoint sleep (N=10)"), 1.5)
-    check("issue 17: clean:all vs docker-compose down, N=10", ratio("reyns clean:all (N=10)", "docker-compose down (N=10)"), 0.5)
-    check("issue 17: ps vs docker ps with reyns' filter and format", ratio("reyns ps", "docker ps with reyns' filter and format (N=10)"), 1.2)
+    compare("issue 17: run:all vs docker-compose up, N=10", "reyns run:all (N=10)", "docker-compose up -d + ready (N=10)", 0.35)
+    compare("issue 17: run:all vs the bare floor (entrypoint sleep, no readiness), N=10", "reyns run:all (N=10)", "parallel docker run -d, entrypoint sleep (N=10)", 1.5)
+    compare("issue 17: clean:all vs docker-compose down, N=10", "reyns clean:all (N=10)", "docker-compose down (N=10)", 0.5)
+    compare("issue 17: ps vs docker ps with reyns' filter and format", "reyns ps", "docker ps with reyns' filter and format (N=10)", 1.2)
     check("issue 17: CPU seconds per instance start", cpu, 0.15, unit="cpu")
     check("issue 17: reyns/reyns-base image size", sizes.get("reyns/reyns-base"), 250e6, unit="MB")
     check("issue 17: reyns init on an engine without its images (bench/run --init)", init, 90, unit="init")
-    check("ps vs bare docker ps -a", ratio("reyns ps", "docker ps -a"), 1.5)
-    check("no-op run:all vs its one docker ps (N=10)", ratio("reyns run:all, nothing changed (N=10)", "docker ps with reyns' filter (N=10)"), 1.5)
-    check("run:all recreating 1 of 10 vs one instance start", ratio("reyns run:all, 1 of 10 changed", "docker run -d + ready (N=1)"), 1.3)
+    compare("ps vs bare docker ps -a", "reyns ps", "docker ps -a", 1.5)
+    compare("no-op run:all vs its one docker ps (N=10)", "reyns run:all, nothing changed (N=10)", "docker ps with reyns' filter (N=10)", 1.5)
+    compare("run:all recreating 1 of 10 vs one instance start", "reyns run:all, 1 of 10 changed", "docker run -d + ready (N=1)", 1.3)
     check("reyns' own time per invocation (reyns help)", medians.get("reyns help"), 0.020, unit="s")
     print("## Targets\n")
-    print("| target | this run | wanted | |")
-    print("|---|---:|---:|---|")
+    print("| target | this run | each round | wanted | |")
+    print("|---|---:|---:|---:|---|")
     for row in rows:
         print(row)
     print()
