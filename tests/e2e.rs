@@ -219,6 +219,9 @@ fn base_image_runs_supervisord_sshd_and_env() {
         env.contains("SERVICE=\"svc\"") && env.contains("INSTANCE=\"a\""),
         "{env}"
     );
+    // SECURITY.md: the environment is readable by the reyns user only.
+    let env_file = docker(&["exec", &container, "stat", "-c", "%a %U", "/env.sh"]);
+    assert_eq!(env_file.trim(), "600 reyns", "/env.sh's mode and owner");
     project
         .reyns("ssh:svc,command=echo \"$ODD\"")
         .run()

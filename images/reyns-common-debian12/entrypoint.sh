@@ -82,9 +82,9 @@ else
 fi
 
 # The service's environment for login shells and SSH sessions, readable by
-# the reyns user only (the image holds /env.sh, empty, with that mode and
-# owner; writing into it keeps them).
-[ -e /env.sh ] || install -m 0600 -o reyns -g reyns /dev/null /env.sh
+# the reyns user only: the file is made anew with that mode and owner at
+# each start, whatever an image did to it, then written into.
+install -m 0600 -o reyns -g reyns /dev/null /env.sh
 for name in $(compgen -e); do
     case $name in
         HOME|PWD|OLDPWD|SHLVL|_|HOSTNAME|TERM|USER|LOGNAME|SHELL|MAIL) ;;
