@@ -836,6 +836,28 @@ fn a_second_reyns_on_the_same_project_waits_for_the_first() {
 }
 
 #[test]
+fn a_reyns_that_gives_up_on_the_lock_names_its_holder() {
+    let test = Test::demo().args("holdon");
+    std::fs::create_dir_all(test.dir.join("reyns")).unwrap();
+    std::fs::write(
+        test.dir.join("reyns/holdon.rhai"),
+        "//! Takes the project's lock, waiting one second at most.\nfn main(args) { project::lock(1); 0 }\n",
+    )
+    .unwrap();
+    // The holder's record, as `project::lock` writes it: its pid, then when
+    // it took the lock.
+    std::fs::create_dir_all(test.home.join("locks")).unwrap();
+    let path = test.home.join("locks").join("proj.lock");
+    std::fs::write(&path, "4242\n1700000000000000000\n").unwrap();
+    let lock = std::fs::File::open(&path).expect("lock file");
+    lock.lock().expect("hold the project lock");
+    test.run().code(1).stderr_has(
+        "another reyns (pid 4242) is changing project `proj`: gave up waiting after 1 s",
+    );
+    drop(lock);
+}
+
+#[test]
 fn ctrl_c_during_run_all_starts_nothing_new() {
     let test = Test::demo()
         .args("run:all")

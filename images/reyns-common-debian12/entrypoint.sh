@@ -40,7 +40,7 @@ echo "[INFO] Reyns entrypoint for ${SERVICE:-service}-${INSTANCE:-instance}"
 # One Ed25519 host key per container, made at its first start (milliseconds;
 # `ssh-keygen -A` also made RSA-3072 and ECDSA keys: ~0.6 s of CPU each start).
 if [ ! -f /etc/ssh/.reyns-host-keys ]; then
-    ! compgen -G '/etc/ssh/ssh_host_*' >/dev/null || rm -f /etc/ssh/ssh_host_*
+    if compgen -G '/etc/ssh/ssh_host_*' >/dev/null; then rm -f /etc/ssh/ssh_host_*; fi
     ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key
     : > /etc/ssh/.reyns-host-keys
 fi

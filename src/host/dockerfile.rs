@@ -24,11 +24,10 @@ pub struct Facts {
     pub user: Option<String>,
 }
 
-/// A build stage so far: its name, whether it starts from an earlier stage,
+/// A build stage so far: its name (lowercased, as docker compares them),
 /// the image it descends from, its user.
 struct Stage {
     name: Option<String>,
-    from_earlier_stage: bool,
     base: String,
     user: Option<String>,
 }
@@ -94,10 +93,29 @@ pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
                 if image.is_empty() {
                     return Err(format!("{shown}:{number}: `FROM` without an image"));
                 }
-                let stage = stage_from(&stages, image, line);
-                if !stage.from_earlier_stage {
-                    facts.parents.push(image.to_string());
-                }
+                let name = match (words.next(), words.next()) {
+                    (Some(as_word), Some(name)) if as_word.eq_ignore_ascii_case("AS") => {
+                        Some(name.to_lowercase())
+                    }
+                    _ => None,
+                };
+                // From an earlier stage, the new one inherits its base and
+                // user; otherwise `image` is a parent.
+                let stage = match earlier_stage(&stages, image) {
+                    Some(earlier) => Stage {
+                        name,
+                        base: earlier.base.clone(),
+                        user: earlier.user.clone(),
+                    },
+                    None => {
+                        facts.parents.push(image.to_string());
+                        Stage {
+                            name,
+                            base: image.to_string(),
+                            user: None,
+                        }
+                    }
+                };
                 stages.push(stage);
             }
             "USER" => {
@@ -121,34 +139,14 @@ pub fn parse(shown: &str, text: &str) -> Result<Facts, String> {
     Ok(facts)
 }
 
-/// The name a `FROM image AS name` line gives its stage (lowercased, as
-/// docker compares them); `None` for any other line.
-fn stage_name(line: &str) -> Option<String> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    match words.as_slice() {
-        [from, .., as_word, name]
-            if from.eq_ignore_ascii_case("FROM") && as_word.eq_ignore_ascii_case("AS") =>
-        {
-            Some(name.to_lowercase())
-        }
-        _ => None,
-    }
-}
-
-/// The stage a `FROM image [AS name]` line opens: from an earlier stage
-/// (docker only looks back), it inherits that stage's base and user.
-fn stage_from(stages: &[Stage], image: &str, line: &str) -> Stage {
+/// The stage named `image` declared so far, if any: docker only looks back,
+/// so a stage declared later does not count.
+fn earlier_stage<'a>(stages: &'a [Stage], image: &str) -> Option<&'a Stage> {
     let wanted = image.to_lowercase();
-    let earlier = stages
+    stages
         .iter()
         .rev()
-        .find(|stage| stage.name.as_deref() == Some(wanted.as_str()));
-    Stage {
-        name: stage_name(line),
-        from_earlier_stage: earlier.is_some(),
-        base: earlier.map_or_else(|| image.to_string(), |stage| stage.base.clone()),
-        user: earlier.and_then(|stage| stage.user.clone()),
-    }
+        .find(|stage| stage.name.as_deref() == Some(wanted.as_str()))
 }
 
 /// Applies one `# reyns:` annotation.

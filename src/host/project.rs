@@ -51,7 +51,7 @@ pub fn lock(timeout: Duration) -> Result<(), String> {
             let owner = std::fs::read_to_string(&path).unwrap_or_default();
             return Err(format!(
                 "another reyns (pid {}) is changing project `{}`: gave up waiting after {} s",
-                owner.lines().next().unwrap_or_default().trim(),
+                holder(&owner),
                 name(),
                 timeout.as_secs()
             ));
@@ -86,6 +86,11 @@ fn read_lock_record(file: &std::fs::File) -> String {
     let mut text = String::new();
     let _ = std::io::Read::read_to_string(&mut &*file, &mut text);
     text
+}
+
+/// The pid of the lock's holder, from its record.
+fn holder(record: &str) -> &str {
+    record.lines().next().unwrap_or_default().trim()
 }
 
 /// When the last holder took the lock, from its record; `None` when no
@@ -275,10 +280,7 @@ mod tests {
     fn a_lock_record_names_its_holder_and_when_it_took_the_lock() {
         let before = SystemTime::now();
         let record = lock_record();
-        assert_eq!(
-            record.lines().next(),
-            Some(std::process::id().to_string().as_str())
-        );
+        assert_eq!(holder(&record), std::process::id().to_string());
         let taken = taken_at(&record).expect("a time");
         assert!(taken >= before && taken <= SystemTime::now(), "{record}");
         // A file nobody has written, or a record from before the time was kept.
