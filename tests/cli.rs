@@ -837,13 +837,7 @@ fn a_second_reyns_on_the_same_project_waits_for_the_first() {
 
 #[test]
 fn a_reyns_that_gives_up_on_the_lock_names_its_holder() {
-    let test = Test::demo().args("holdon");
-    std::fs::create_dir_all(test.dir.join("reyns")).unwrap();
-    std::fs::write(
-        test.dir.join("reyns/holdon.rhai"),
-        "//! Takes the project's lock, waiting one second at most.\nfn main(args) { project::lock(1); 0 }\n",
-    )
-    .unwrap();
+    let test = Test::fixture("verbs").args("holdon");
     // The holder's record, as `project::lock` writes it: its pid, then when
     // it took the lock.
     std::fs::create_dir_all(test.home.join("locks")).unwrap();

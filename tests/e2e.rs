@@ -217,19 +217,19 @@ fn base_image_runs_supervisord_sshd_and_env() {
     // The image's wrapper (Debian's supervisord would run in its stead if
     // the wrapper were not executable), which defers the modules supervisord
     // does not use as it starts: OpenSSL's libraries are not loaded.
-    let (command_line, openssl_maps) = {
-        let script = "pid=$(ps -o pid= -C supervisord | tr -d ' '); \
-                      tr '\\0' ' ' </proc/$pid/cmdline; echo; \
-                      grep -c -e libssl -e libcrypto /proc/$pid/maps || true";
-        let out = docker(&["exec", &container, "sh", "-c", script]);
-        let (first, second) = out.split_once('\n').unwrap_or((&out, ""));
-        (first.to_string(), second.trim().to_string())
-    };
+    let command_line = docker(&["exec", &container, "ps", "-o", "args=", "-C", "supervisord"]);
+    let openssl_maps = docker(&[
+        "exec",
+        &container,
+        "sh",
+        "-c",
+        "grep -c -e libssl -e libcrypto /proc/$(pgrep -o supervisord)/maps || true",
+    ]);
     assert!(
         command_line.contains("/usr/local/bin/supervisord"),
         "supervisord runs without the wrapper: {command_line}"
     );
-    assert_eq!(openssl_maps, "0", "OpenSSL mapped into supervisord");
+    assert_eq!(openssl_maps.trim(), "0", "OpenSSL mapped into supervisord");
     let env = docker(&["exec", &container, "cat", "/env.sh"]);
     assert!(
         env.contains("SERVICE=\"svc\"") && env.contains("INSTANCE=\"a\""),
