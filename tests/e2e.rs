@@ -230,6 +230,18 @@ fn base_image_runs_supervisord_sshd_and_env() {
         "supervisord runs without the wrapper: {command_line}"
     );
     assert_eq!(openssl_maps.trim(), "0", "OpenSSL mapped into supervisord");
+    // The web interface, which the wrapper loads at its first page, serves
+    // it on supervisord's socket.
+    let get_page = "import socket\n\
+        s = socket.socket(socket.AF_UNIX)\n\
+        s.connect('/run/supervisor.sock')\n\
+        s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n\
+        print(b''.join(iter(lambda: s.recv(65536), b'')).decode())";
+    let page = docker(&["exec", &container, "python3", "-c", get_page]);
+    assert!(
+        page.starts_with("HTTP/1.0 200") && page.contains("sshd"),
+        "supervisord's web interface: {page}"
+    );
     let env = docker(&["exec", &container, "cat", "/env.sh"]);
     assert!(
         env.contains("SERVICE=\"svc\"") && env.contains("INSTANCE=\"a\""),
