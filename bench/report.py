@@ -83,7 +83,9 @@ def targets(medians, rounds, cpu, sizes, init):
         if value is None:
             return
         if unit == "x":
-            shown, wanted = f"{value:.2f}x", f"<= {limit:.2f}x"
+            # Three decimals where two would round a ratio onto its limit and hide the verdict.
+            places = 3 if f"{value:.2f}" == f"{limit:.2f}" else 2
+            shown, wanted = f"{value:.{places}f}x", f"<= {limit:.2f}x"
         elif unit == "cpu":
             shown, wanted = f"{value:.3f} s", f"<= {limit:.2f} s"
         elif unit == "init":
