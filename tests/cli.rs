@@ -50,10 +50,60 @@ fn help_of_a_verb_lists_its_options() {
         .stdout_has("(default True)");
 }
 
+/// Every host module's namespace with the names of its functions, as
+/// registered: what `help:api` must document.
+fn registered_function_names() -> Vec<(&'static str, Vec<String>)> {
+    reyns::host::modules()
+        .into_iter()
+        .map(|(name, module)| {
+            let mut functions: Vec<String> = module
+                .gen_fn_signatures_with_mapper(std::borrow::Cow::Borrowed)
+                .filter_map(|signature| {
+                    let signature = signature.strip_prefix("fn ").unwrap_or(&signature);
+                    signature.split('(').next().map(str::to_string)
+                })
+                .collect();
+            functions.sort();
+            functions.dedup();
+            (name, functions)
+        })
+        .collect()
+}
+
+/// Writes Rust return types as a script sees them: `Result<T, Box<EvalAltResult>>`
+/// becomes `T` (the error is a thrown exception), in Rhai's own type names.
+fn script_types(definitions: &str) -> String {
+    let result = regex::Regex::new(r"-> Result<(.*), Box<EvalAltResult>>;").expect("valid pattern");
+    let unwrapped = result.replace_all(definitions, "-> $1;");
+    unwrapped
+        .replace(" -> ();", ";")
+        .replace("-> String;", "-> string;")
+        .replace("-> Map;", "-> map;")
+        .replace("-> Array;", "-> array;")
+}
+
+/// `help:api` shows `src/host/api.d.rhai`: the host API's definitions as
+/// Rhai generates them from the functions' doc comments (the tests build
+/// Rhai with `metadata`; the binary does not, to start faster).
+#[test]
+fn host_api_docs_are_current() {
+    let engine = reyns::engine::engine(&support::repo());
+    let mut text = String::new();
+    for (file, body) in engine.definitions().modules() {
+        let name = file.trim_end_matches(".d.rhai");
+        text.push_str(&format!("// ---- {name}:: ----\n{}\n", script_types(&body)));
+    }
+    support::compare_with_file(
+        &support::repo().join("src/host/api.d.rhai"),
+        &text,
+        "the host API's definitions",
+    );
+}
+
 #[test]
 fn help_api_documents_every_host_module() {
     let out = Test::new().args("help:api").run().success();
-    let registered = reyns::host::function_names();
+    let registered = registered_function_names();
     assert!(registered.len() > 10, "the registration table is read");
     for (module, names) in registered {
         let section = out

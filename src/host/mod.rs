@@ -51,26 +51,6 @@ pub fn modules() -> Vec<(&'static str, rhai::Module)> {
     ]
 }
 
-/// Every host module's namespace with the names of its functions, as
-/// registered: what `help:api` must document.
-pub fn function_names() -> Vec<(&'static str, Vec<String>)> {
-    modules()
-        .into_iter()
-        .map(|(name, module)| {
-            let mut functions: Vec<String> = module
-                .gen_fn_signatures_with_mapper(std::borrow::Cow::Borrowed)
-                .filter_map(|signature| {
-                    let signature = signature.strip_prefix("fn ").unwrap_or(&signature);
-                    signature.split('(').next().map(str::to_string)
-                })
-                .collect();
-            functions.sort();
-            functions.dedup();
-            (name, functions)
-        })
-        .collect()
-}
-
 /// Registers every host module of [`modules`] under its namespace.
 pub fn register(engine: &mut Engine) {
     for (name, module) in modules() {

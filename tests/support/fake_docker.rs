@@ -52,7 +52,11 @@ fn main() {
             .append(true)
             .open(log)
             .expect("fake docker log");
-        writeln!(file, "{line}").expect("write fake docker log");
+        // One write per line: two fake dockers started at once (reads
+        // started ahead) append to the same log, and `writeln!` writes the
+        // line and its newline apart, so their lines could interleave.
+        file.write_all(format!("{line}\n").as_bytes())
+            .expect("write fake docker log");
     }
     if let Some(prefixes) = fixture("fail-on") {
         if prefixes.lines().any(|p| !p.is_empty() && line.starts_with(p)) {

@@ -175,12 +175,20 @@ impl Output {
 
 /// Compares `got` with `tests/golden/<name>.txt`, or rewrites the file with REYNS_BLESS=1.
 fn compare_golden(name: &str, got: &str, what: &str) {
-    let path = repo().join("tests/golden").join(format!("{name}.txt"));
+    compare_with_file(
+        &repo().join("tests/golden").join(format!("{name}.txt")),
+        got,
+        what,
+    );
+}
+
+/// Compares `got` with the file at `path`, or rewrites it with REYNS_BLESS=1.
+pub fn compare_with_file(path: &Path, got: &str, what: &str) {
     if std::env::var_os("REYNS_BLESS").is_some() {
-        std::fs::write(&path, got).expect("write golden");
+        std::fs::write(path, got).expect("write golden");
         return;
     }
-    let expected = std::fs::read_to_string(&path)
+    let expected = std::fs::read_to_string(path)
         .unwrap_or_else(|_| panic!("no golden file {} (run with REYNS_BLESS=1)", path.display()));
     if expected != got {
         panic!(
