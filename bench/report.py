@@ -123,6 +123,21 @@ def targets(medians, rounds, cpu, sizes, init):
     for row in rows:
         print(row)
     print()
+    floors(medians)
+
+
+def floors(medians):
+    """What the engine allows against compose, for the two compose targets of
+    issue 17: the same ratio, for the floors instead of reyns."""
+    shown = []
+    for what, floor, compose in (
+        ("up: N parallel `docker run -d` of `sleep infinity`, no readiness", "parallel docker run -d, entrypoint sleep (N=10)", "docker-compose up -d + ready (N=10)"),
+        ("down: N parallel `docker rm -f` (no graceful stop)", "parallel docker rm -f (N=10)", "docker-compose down (N=10)"),
+    ):
+        if floor in medians and compose in medians:
+            shown.append(f"{what} {medians[floor] / medians[compose]:.2f}x")
+    if shown:
+        print("The floors against docker-compose in this run, N=10 (reyns cannot go below them): " + "; ".join(shown) + ".\n")
 
 
 if __name__ == "__main__":
