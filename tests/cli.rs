@@ -524,6 +524,26 @@ fn env_order_does_not_change_the_hash_but_a_value_does() {
 }
 
 #[test]
+fn a_hash_that_differs_with_the_same_inputs_is_told_as_docker_arguments() {
+    let test = demo_one();
+    test.run().success();
+    // The container as the engine remembers it, with another hash label
+    // but the same inputs label: only the `docker run` argv (hashed, not
+    // itemised in the inputs) can differ.
+    let remembered = test
+        .docker_log_path()
+        .with_file_name("containers")
+        .join("proj-demo-one");
+    let record = std::fs::read_to_string(&remembered).expect("the fake engine's container");
+    let at = record.find("reyns.hash=").expect("a hash label") + "reyns.hash=".len();
+    let altered = format!("{}{}{}", &record[..at], "0".repeat(64), &record[at + 64..]);
+    std::fs::write(&remembered, altered).expect("alter the hash label");
+    test.run()
+        .success()
+        .stderr_has("recreated 1 (proj-demo-one: docker arguments changed)");
+}
+
+#[test]
 fn golden_plan_of_a_changed_platform() {
     let test = Test::demo().env("EXAMPLE_ENV_VAR", "first").args("run:all");
     test.run().success();
