@@ -281,7 +281,7 @@ fn the_binary_works_alone_from_another_folder() {
     std::fs::copy(support::reyns_bin(), &copy).unwrap();
     let out = std::process::Command::new(&copy)
         .arg("install_demo")
-        .current_dir(&alone)
+        .current_dir(alone)
         .output()
         .unwrap();
     assert!(

@@ -241,23 +241,21 @@ fn interactive(target: &Target, command: Option<&str>, wait: Duration) -> HostRe
         if channel.eof() {
             break;
         }
-        if stdin_open {
-            if stdin_ready() {
-                let count = rustix::io::read(rustix::stdio::stdin(), &mut buffer).unwrap_or(0);
-                if count == 0 {
-                    stdin_open = false;
-                    let _ = channel.send_eof();
-                } else {
-                    idle = false;
-                    let mut data = &buffer[..count];
-                    while !data.is_empty() {
-                        match channel.write(data) {
-                            Ok(written) => data = &data[written..],
-                            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
-                                std::thread::sleep(Duration::from_millis(2))
-                            }
-                            Err(_) => break,
+        if stdin_open && stdin_ready() {
+            let count = rustix::io::read(rustix::stdio::stdin(), &mut buffer).unwrap_or(0);
+            if count == 0 {
+                stdin_open = false;
+                let _ = channel.send_eof();
+            } else {
+                idle = false;
+                let mut data = &buffer[..count];
+                while !data.is_empty() {
+                    match channel.write(data) {
+                        Ok(written) => data = &data[written..],
+                        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(2))
                         }
+                        Err(_) => break,
                     }
                 }
             }
