@@ -530,10 +530,7 @@ fn a_hash_that_differs_with_the_same_inputs_is_told_as_docker_arguments() {
     // The container as the engine remembers it, with another hash label
     // but the same inputs label: only the `docker run` argv (hashed, not
     // itemised in the inputs) can differ.
-    let remembered = test
-        .docker_log_path()
-        .with_file_name("containers")
-        .join("proj-demo-one");
+    let remembered = test.fake_container_path("proj-demo-one");
     let record = std::fs::read_to_string(&remembered).expect("the fake engine's container");
     let at = record.find("reyns.hash=").expect("a hash label") + "reyns.hash=".len();
     let altered = format!("{}{}{}", &record[..at], "0".repeat(64), &record[at + 64..]);

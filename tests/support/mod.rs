@@ -333,12 +333,18 @@ impl Test {
 
     /// The docker commands the fake docker has seen so far.
     pub fn docker_log(&self) -> String {
-        let log = self
-            .fake
+        self.normalise(&std::fs::read_to_string(self.docker_log_path()).unwrap_or_default())
+    }
+
+    /// The fake engine's record of container `name` (its state, then its
+    /// `run` argv; see `fake_docker.rs`), which a test may alter as if the
+    /// engine had changed it.
+    pub fn fake_container_path(&self, name: &str) -> PathBuf {
+        self.fake
             .as_ref()
             .expect("a fake docker test")
-            .join("docker.log");
-        self.normalise(&std::fs::read_to_string(log).unwrap_or_default())
+            .join("containers")
+            .join(name)
     }
 
     /// Runs reyns and collects its output.
