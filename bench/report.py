@@ -48,7 +48,7 @@ def main(folder):
         print(f"CPU seconds per instance start (median of {len(samples)}, CPU usage of its cgroup, read from the host, from `docker run` to the marker plus 2 s): {cpu:.3f} ({', '.join(f'{s:.3f}' for s in samples)})\n")
         if "driver_cpu_seconds_per_start" in figures:
             driver = sorted(figures["driver_cpu_seconds_per_start"])
-            print(f"The same starts in the storage driver's daemon (fuse-overlayfs, outside the container's cgroup; every file a new container reads goes through it once), median: {driver[len(driver) // 2]:.3f} s ({', '.join(f'{s:.3f}' for s in driver)})\n")
+            print(f"The same starts in the storage driver's daemon (fuse-overlayfs, outside the container's cgroup: every file operation of a new container goes through it, and its time follows the operations more than the bytes), median: {driver[len(driver) // 2]:.3f} s ({', '.join(f'{s:.3f}' for s in driver)})\n")
     sizes = {}
     if os.path.exists(os.path.join(folder, "images.json")):
         with open(os.path.join(folder, "images.json")) as handle:
