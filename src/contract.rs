@@ -48,6 +48,11 @@ pub const IMAGE_LAYERS: [&str; 3] = ["reyns-common", "reyns-base", "reyns-dns"];
 /// The namespace of Reyns' own images.
 pub const IMAGE_NAMESPACE: &str = "reyns";
 
+/// How long a service gets to stop after SIGTERM before docker kills it
+/// (docker's own default, as `docker-compose down` gives): every stop reyns
+/// makes, by `clean`, `_stop` or a recreate, is this graceful one.
+pub const STOP_GRACE_SECONDS: u32 = 10;
+
 /// The label `name` (`reyns.<name>`), when reyns knows it.
 pub fn label(name: &str) -> Option<String> {
     LABELS

@@ -515,7 +515,7 @@ fn env_order_does_not_change_the_hash_but_a_value_does() {
         .docker;
     assert!(
         commands.contains(
-            "docker stop --time 10 proj-demo-one\ndocker rm --force proj-demo-one\ndocker run "
+            "docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\ndocker run "
         ),
         "{commands}"
     );

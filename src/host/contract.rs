@@ -81,6 +81,22 @@ pub mod api {
         format!("{}/{name}", contract::IMAGE_NAMESPACE)
     }
 
+    /// The `docker stop` of every stop reyns makes, without the names: SIGTERM,
+    /// then [`contract::STOP_GRACE_SECONDS`] for the service to flush before
+    /// docker kills it. `-t` is the spelling every docker client takes
+    /// (`--time` prints a deprecation notice since docker 28).
+    ///
+    /// ```rhai
+    /// docker::run(contract::graceful_stop() + ["demo-one"]);
+    /// ```
+    pub fn graceful_stop() -> Array {
+        let seconds = contract::STOP_GRACE_SECONDS.to_string();
+        ["stop", "-t", seconds.as_str()]
+            .iter()
+            .map(|word| Dynamic::from(word.to_string()))
+            .collect()
+    }
+
     /// The reverse zone and record of an IPv4 address, `#{zone, name}`, or
     /// `()` for anything else.
     ///

@@ -95,7 +95,7 @@ fn main() {
                 );
             }
         }
-        ["stop", names @ ..] => names.iter().filter(|n| !n.starts_with('-')).for_each(|name| set_state(name, "exited")),
+        ["stop", args @ ..] => stop_targets(args).into_iter().for_each(|name| set_state(name, "exited")),
         ["start", names @ ..] => names.iter().for_each(|name| set_state(name, "running")),
         ["rm", names @ ..] => names.iter().for_each(|name| {
             let _ = std::fs::remove_file(containers_dir().join(name));
@@ -239,6 +239,23 @@ fn set_state(name: &str, state: &str) {
         let rest = text.split_once('\n').map(|(_, rest)| rest).unwrap_or_default();
         let _ = std::fs::write(&path, format!("{state}\n{rest}"));
     }
+}
+
+/// The containers a `docker stop` names: its arguments without its options
+/// and their values (`-t 10`, `--time 10`, `--timeout=10`, `-s KILL`).
+fn stop_targets<S: AsRef<str>>(args: &[S]) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut args = args.iter().map(AsRef::as_ref);
+    while let Some(arg) = args.next() {
+        match arg {
+            "-t" | "--time" | "--timeout" | "-s" | "--signal" => {
+                args.next();
+            }
+            option if option.starts_with('-') => {}
+            name => names.push(name),
+        }
+    }
+    names
 }
 
 /// The values of an option (`--label a=b`) in a `run` argv.
