@@ -109,7 +109,6 @@ def targets(medians, rounds, cpu, sizes, init):
         compare(f"run:all vs docker-compose up, N={n}", f"reyns run:all (N={n})", f"docker-compose up -d + ready (N={n})", 1.0)
         compare(f"run:all vs the parallel floor, N={n}", f"reyns run:all (N={n})", f"parallel docker run -d + ready (N={n})", 1.3)
         compare(f"clean:all vs docker-compose down, N={n}", f"reyns clean:all (N={n})", f"docker-compose down (N={n})", 1.0)
-        compare(f"clean:all vs the graceful floor (docker stop + docker rm), N={n}", f"reyns clean:all (N={n})", f"docker stop + docker rm (N={n})", 1.3)
     # Issue 17's start-up targets.
     compare("issue 17: run:all vs docker-compose up, N=10", "reyns run:all (N=10)", "docker-compose up -d + ready (N=10)", 0.35)
     compare("issue 17: run:all vs the bare floor (entrypoint sleep, no readiness), N=10", "reyns run:all (N=10)", "parallel docker run -d, entrypoint sleep (N=10)", 1.5)
