@@ -214,6 +214,18 @@ fn base_image_runs_supervisord_sshd_and_env() {
         "ps -o comm= -p $(ps -o ppid= -C supervisord)",
     ]);
     assert_eq!(parent.trim(), "tini", "supervisord's parent");
+    // Under docker's own init (`--init`) the image's tini is a subreaper,
+    // so it starts without warning that it is not PID 1 and cannot reap.
+    let logs = docker_with_input(&["logs", &container], "");
+    let logs = String::from_utf8_lossy(&logs.stdout) + String::from_utf8_lossy(&logs.stderr);
+    assert!(
+        logs.contains("[INFO] Reyns entrypoint for svc-a"),
+        "the instance's log:\n{logs}"
+    );
+    assert!(
+        !logs.contains("Tini is not running as PID 1"),
+        "tini warned:\n{logs}"
+    );
     // The image's wrapper (Debian's supervisord would run in its stead if
     // the wrapper were not executable), which defers the modules supervisord
     // does not use as it starts: OpenSSL's libraries are not loaded.
