@@ -58,6 +58,32 @@ pub fn extract(dir: &Dir<'_>, dest: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Every file under an embedded folder, at any depth, as its path relative
+/// to the folder and its contents, in path order.
+pub fn files(dir: &Dir<'static>) -> Vec<(String, &'static [u8])> {
+    let mut found = Vec::new();
+    collect_files(dir, &mut found);
+    let mut files: Vec<(String, &'static [u8])> = found
+        .into_iter()
+        .map(|file| {
+            let relative = file.path().strip_prefix(dir.path()).unwrap_or(file.path());
+            (relative.to_string_lossy().into_owned(), file.contents())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Adds every file under `dir` to `files`, sub-folders included.
+fn collect_files(dir: &Dir<'static>, files: &mut Vec<&'static include_dir::File<'static>>) {
+    for entry in dir.entries() {
+        match entry {
+            DirEntry::Dir(sub) => collect_files(sub, files),
+            DirEntry::File(file) => files.push(file),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +93,20 @@ mod tests {
         assert!(SCRIPTS.get_file("help.rhai").is_some());
         assert!(folder("demo/services/demo").is_some());
         assert!(folder("nowhere").is_none());
+    }
+
+    #[test]
+    fn files_lists_a_folders_files_in_path_order_at_any_depth() {
+        let names: Vec<String> = files(folder("demo").unwrap())
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert!(
+            names.contains(&"services/demo/Dockerfile".to_string()),
+            "{names:?}"
+        );
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
     }
 }

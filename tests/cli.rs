@@ -631,6 +631,63 @@ fn missing_project_image_says_to_build() {
         .created_nothing();
 }
 
+/// `build` runs `init` again when Reyns' images are the very ones `init`
+/// built, from definitions other than this reyns' (an upgrade), and only
+/// then: not when they match, nor for images `init` did not record.
+#[test]
+fn build_rebuilds_reyns_images_built_from_other_definitions() {
+    let test = Test::demo().args("init");
+    test.run().success();
+    let record_path = test.home.join("images-debian12.json");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record_path).expect("init's record"))
+            .expect("JSON");
+    assert_eq!(
+        record["ids"]["reyns/reyns-base"], "sha256:fake-reyns/reyns-base",
+        "{record}"
+    );
+    let builds_reyns_images = |commands: &str| {
+        commands.contains("docker build --force-rm --tag reyns/reyns-common-debian12")
+    };
+    let test = test.args("build:demo");
+    let same = test.run().success();
+    assert!(!builds_reyns_images(&same.docker), "{}", same.docker);
+
+    let mut upgraded = record.clone();
+    upgraded["definition"] = "the digest of another reyns' definitions".into();
+    std::fs::write(&record_path, upgraded.to_string()).unwrap();
+    let rebuilt = test
+        .run()
+        .success()
+        .stderr_has("Reyns' images were built from other definitions than this reyns'");
+    assert!(builds_reyns_images(&rebuilt.docker), "{}", rebuilt.docker);
+    assert!(
+        rebuilt
+            .docker
+            .contains("docker build --force-rm --tag proj/demo"),
+        "{}",
+        rebuilt.docker
+    );
+
+    let mut not_recorded = upgraded.clone();
+    not_recorded["ids"]["reyns/reyns-base"] = "sha256:built-by-hand".into();
+    std::fs::write(&record_path, not_recorded.to_string()).unwrap();
+    let unjudged = test.run().success();
+    assert!(
+        !builds_reyns_images(&unjudged.docker),
+        "{}",
+        unjudged.docker
+    );
+
+    std::fs::write(&record_path, "{ not json").unwrap();
+    let unreadable = test.run().success();
+    assert!(
+        !builds_reyns_images(&unreadable.docker),
+        "{}",
+        unreadable.docker
+    );
+}
+
 // ---- golden docker commands ----
 
 /// One `docker ps` JSON row as the fake docker answers it.

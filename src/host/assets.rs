@@ -49,6 +49,25 @@ pub mod api {
             .map_or_else(|| fail(format!("nothing is embedded at `{path}`")), Ok)
     }
 
+    /// A digest of an embedded folder (every file's path and contents), e.g.
+    /// of the definition Reyns' images are built from.
+    ///
+    /// ```rhai
+    /// let definition = assets::digest("images/reyns-base-debian12");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn digest(path: &str) -> Result<String, Box<EvalAltResult>> {
+        let Some(dir) = crate::assets::folder(path) else {
+            return fail(format!("nothing is embedded at `{path}`"));
+        };
+        let mut summary = Vec::new();
+        for (name, contents) in crate::assets::files(dir) {
+            summary.extend_from_slice(format!("{name}\0{}\0", contents.len()).as_bytes());
+            summary.extend_from_slice(contents);
+        }
+        Ok(crate::host::text::sha256_hex(&summary))
+    }
+
     /// Writes an embedded folder's files below `dest` (folders are created).
     ///
     /// ```rhai

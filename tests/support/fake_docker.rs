@@ -4,7 +4,8 @@
 //! folder `$FAKE_DOCKER_DIR`:
 //!
 //! - `ps ...` prints `ps.jsonl` (one JSON object per container) if present;
-//! - `image inspect IMAGES` fails when one of them is listed in `missing-images`;
+//! - `image inspect IMAGES` fails when one of them is listed in `missing-images`,
+//!   else prints each one's id (`sha256:fake-<image>`, as `inspect` gives it);
 //! - `inspect NAMES` prints docker's JSON array, as docker does: a container
 //!   container for each name in `ps.jsonl` (`inspect/<name>.json` verbatim
 //!   when present, else its id and state, address 172.17.0.9 when running,
@@ -106,7 +107,10 @@ fn main() {
                 eprintln!("Error: No such image: {image}");
                 std::process::exit(1);
             }
-            println!("sha256:fake");
+            // `--format {{.Id}}`: one line per image named, in that order,
+            // the id `inspect` gives the image.
+            let named = images.iter().filter(|image| !image.starts_with('-') && **image != "{{.Id}}");
+            named.for_each(|image| println!("sha256:fake-{image}"));
         }
         ["inspect", names @ ..] if !names.iter().any(|n| n.starts_with('-')) => inspect(names),
         ["logs", ..] => print!(
