@@ -633,7 +633,8 @@ fn missing_project_image_says_to_build() {
 
 /// `build` runs `init` again when Reyns' images are the very ones `init`
 /// built, from definitions other than this reyns' (an upgrade), and only
-/// then: not when they match, nor for images `init` did not record.
+/// then: not when they match, nor for images `init` did not record, nor
+/// on an unreadable record. `doctor` names it as a problem.
 #[test]
 fn build_rebuilds_reyns_images_built_from_other_definitions() {
     let test = Test::demo().args("init");
@@ -656,6 +657,11 @@ fn build_rebuilds_reyns_images_built_from_other_definitions() {
     let mut upgraded = record.clone();
     upgraded["definition"] = "the digest of another reyns' definitions".into();
     std::fs::write(&record_path, upgraded.to_string()).unwrap();
+    let test = test.args("doctor");
+    test.run().code(1).stdout_has(
+        "problem: Reyns' images here were built from another reyns' definitions: run `reyns init`",
+    );
+    let test = test.args("build:demo");
     let rebuilt = test
         .run()
         .success()
