@@ -61,25 +61,21 @@ pub fn extract(dir: &Dir<'_>, dest: &Path) -> std::io::Result<()> {
 /// Every file under an embedded folder, at any depth, as its path relative
 /// to the folder and its contents, in path order.
 pub fn files(dir: &Dir<'static>) -> Vec<(String, &'static [u8])> {
-    let mut found = Vec::new();
-    collect_files(dir, &mut found);
-    let mut files: Vec<(String, &'static [u8])> = found
-        .into_iter()
-        .map(|file| {
-            let relative = file.path().strip_prefix(dir.path()).unwrap_or(file.path());
-            (relative.to_string_lossy().into_owned(), file.contents())
-        })
-        .collect();
+    let mut files = Vec::new();
+    add_files(dir, dir.path(), &mut files);
     files.sort();
     files
 }
 
-/// Adds every file under `dir` to `files`, sub-folders included.
-fn collect_files(dir: &Dir<'static>, files: &mut Vec<&'static include_dir::File<'static>>) {
+/// Adds every file under `dir` to `files`, named relative to `root`.
+fn add_files(dir: &Dir<'static>, root: &Path, files: &mut Vec<(String, &'static [u8])>) {
     for entry in dir.entries() {
         match entry {
-            DirEntry::Dir(sub) => collect_files(sub, files),
-            DirEntry::File(file) => files.push(file),
+            DirEntry::Dir(sub) => add_files(sub, root, files),
+            DirEntry::File(file) => {
+                let relative = file.path().strip_prefix(root).unwrap_or(file.path());
+                files.push((relative.to_string_lossy().into_owned(), file.contents()));
+            }
         }
     }
 }

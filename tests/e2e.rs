@@ -5,7 +5,9 @@
 
 mod support;
 
-use support::engine::{docker, docker_with_input, eventually, Project, Terminal};
+use support::engine::{
+    docker, docker_both_streams, docker_with_input, eventually, Project, Terminal,
+};
 
 const BASE_SERVICE: &str = "FROM reyns/reyns-base\n";
 
@@ -216,8 +218,7 @@ fn base_image_runs_supervisord_sshd_and_env() {
     assert_eq!(parent.trim(), "tini", "supervisord's parent");
     // Under docker's own init (`--init`) the image's tini is a subreaper,
     // so it starts without warning that it is not PID 1 and cannot reap.
-    let logs = docker_with_input(&["logs", &container], "");
-    let logs = String::from_utf8_lossy(&logs.stdout) + String::from_utf8_lossy(&logs.stderr);
+    let logs = docker_both_streams(&["logs", &container]);
     assert!(
         logs.contains("[INFO] Reyns entrypoint for svc-a"),
         "the instance's log:\n{logs}"

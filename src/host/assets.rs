@@ -62,8 +62,7 @@ pub mod api {
         };
         let mut summary = Vec::new();
         for (name, contents) in crate::assets::files(dir) {
-            summary.extend_from_slice(format!("{name}\0{}\0", contents.len()).as_bytes());
-            summary.extend_from_slice(contents);
+            crate::host::fs::add_to_summary(&mut summary, &name, contents);
         }
         Ok(crate::host::text::sha256_hex(&summary))
     }

@@ -185,12 +185,10 @@ fn tree_summary(
         }
         return Ok(());
     }
-    let name = path.strip_prefix(root).unwrap_or(path);
-    summary.extend_from_slice(name.to_string_lossy().as_bytes());
-    summary.push(0);
+    let name = path.strip_prefix(root).unwrap_or(path).to_string_lossy();
     if meta.len() <= *budget {
         *budget -= meta.len();
-        summary.extend_from_slice(&std::fs::read(path)?);
+        add_to_summary(summary, &name, &std::fs::read(path)?);
     } else {
         let modified = meta
             .modified()
@@ -198,8 +196,18 @@ fn tree_summary(
             .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|since| since.as_nanos())
             .unwrap_or_default();
-        summary.extend_from_slice(format!("size {} modified {modified}", meta.len()).as_bytes());
+        let stands_in = format!("size {} modified {modified}", meta.len());
+        add_to_summary(summary, &name, stands_in.as_bytes());
     }
-    summary.push(0);
     Ok(())
+}
+
+/// Appends one file to the summary a digest is taken of: its name, then its
+/// contents (or what stands in for them), each ended by a NUL. Folders on
+/// disk (`fs::digest`) and embedded ones (`assets::digest`) are summed alike.
+pub(super) fn add_to_summary(summary: &mut Vec<u8>, name: &str, contents: &[u8]) {
+    summary.extend_from_slice(name.as_bytes());
+    summary.push(0);
+    summary.extend_from_slice(contents);
+    summary.push(0);
 }

@@ -21,6 +21,17 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
+/// Runs `docker ARGS`; what it printed on stdout and stderr, in that order
+/// (`docker logs` gives a container's stderr on its own stderr).
+pub fn docker_both_streams(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+        + String::from_utf8_lossy(&output.stderr).as_ref()
+}
+
 /// Runs `docker ARGS` with `input` on its stdin; its whole output.
 pub fn docker_with_input(args: &[&str], input: &str) -> std::process::Output {
     let mut child = Command::new("docker")

@@ -96,7 +96,7 @@ fn main() {
                 );
             }
         }
-        ["stop", args @ ..] => stop_targets(args).into_iter().for_each(|name| set_state(name, "exited")),
+        ["stop", args @ ..] => positionals(args, STOP_OPTIONS_WITH_VALUES).into_iter().for_each(|name| set_state(name, "exited")),
         ["start", names @ ..] => names.iter().for_each(|name| set_state(name, "running")),
         ["rm", names @ ..] => names.iter().for_each(|name| {
             let _ = std::fs::remove_file(containers_dir().join(name));
@@ -109,8 +109,7 @@ fn main() {
             }
             // `--format {{.Id}}`: one line per image named, in that order,
             // the id `inspect` gives the image.
-            let named = images.iter().filter(|image| !image.starts_with('-') && **image != "{{.Id}}");
-            named.for_each(|image| println!("sha256:fake-{image}"));
+            positionals(images, &["-f", "--format"]).into_iter().for_each(|image| println!("sha256:fake-{image}"));
         }
         ["inspect", names @ ..] if !names.iter().any(|n| n.starts_with('-')) => inspect(names),
         ["logs", ..] => print!(
@@ -245,18 +244,19 @@ fn set_state(name: &str, state: &str) {
     }
 }
 
-/// The containers a `docker stop` names: its arguments without its options
-/// and their values (`-t 10`, `--time 10`, `--timeout=10`, `-s KILL`).
-fn stop_targets<S: AsRef<str>>(args: &[S]) -> Vec<&str> {
+/// `docker stop`'s options that take a value (`-t 10`, `-s KILL`).
+const STOP_OPTIONS_WITH_VALUES: &[&str] = &["-t", "--time", "--timeout", "-s", "--signal"];
+
+/// The words of an argv that are neither options nor the values of those
+/// of `with_values` (`stop -t 10 a b` names `a` and `b`), as docker reads them.
+fn positionals<'a, S: AsRef<str>>(args: &'a [S], with_values: &[&str]) -> Vec<&'a str> {
     let mut names = Vec::new();
     let mut args = args.iter().map(AsRef::as_ref);
     while let Some(arg) = args.next() {
-        match arg {
-            "-t" | "--time" | "--timeout" | "-s" | "--signal" => {
-                args.next();
-            }
-            option if option.starts_with('-') => {}
-            name => names.push(name),
+        if with_values.contains(&arg) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            names.push(arg);
         }
     }
     names
