@@ -45,6 +45,24 @@ pub const DNS_SERVER_FLAG: &str = "/etc/reyns/dns-server";
 /// `images/<layer>-<os>`.
 pub const IMAGE_LAYERS: [&str; 3] = ["reyns-common", "reyns-base", "reyns-dns"];
 
+/// What registers an instance on the DNS (from reyns-base): its prestartup
+/// runs it, and reyns runs it again by `docker exec` (a DNS that was remade,
+/// a start-first replacement taking its name).
+pub const DNS_REGISTER_SCRIPT: &str = "/usr/local/bin/dns-register.sh";
+
+/// The env var that makes a start-first replacement's first start leave the
+/// DNS alone: reyns moves the name to it once it is ready.
+pub const DNS_REGISTER_LATER: &str = "DNS_REGISTER=later";
+
+/// How long instances' DNS records live in caches unless their `DNS_TTL`
+/// says otherwise: a start-first recreate drains the old container at least
+/// this long after the name moved.
+pub const DNS_TTL_SECONDS: u32 = 2;
+
+/// The service of Reyns' DNS (and its image, `reyns/reyns-dns`): its
+/// instances are the DNS others register on, recreated stop-first.
+pub const DNS_SERVICE: &str = "reyns-dns";
+
 /// The namespace of Reyns' own images.
 pub const IMAGE_NAMESPACE: &str = "reyns";
 
@@ -124,9 +142,24 @@ mod tests {
             "images/reyns-dns-debian12/Dockerfile",
             &format!("touch {DNS_SERVER_FLAG}"),
         );
+        let base_prestartup = "images/reyns-base-debian12/prestartup_reyns-base.sh";
+        spells(base_prestartup, &format!("[ -e {DNS_SERVER_FLAG} ]"));
+        spells(base_prestartup, &format!("exec {DNS_REGISTER_SCRIPT}\n"));
+        let (variable, value) = DNS_REGISTER_LATER.split_once('=').unwrap();
         spells(
-            "images/reyns-base-debian12/prestartup_reyns-base.sh",
-            &format!("[ -e {DNS_SERVER_FLAG} ]"),
+            base_prestartup,
+            &format!("\"${{{variable}:-}}\" = {value} "),
+        );
+        spells(
+            "images/reyns-base-debian12/dns-register.sh",
+            &format!("ttl=${{DNS_TTL:-{DNS_TTL_SECONDS}}}\n"),
+        );
+        spells(
+            "images/reyns-base-debian12/Dockerfile",
+            &format!(
+                "dns-register.sh {}",
+                DNS_REGISTER_SCRIPT.rsplit_once('/').unwrap().0
+            ),
         );
         for layer in IMAGE_LAYERS {
             assert!(
@@ -144,6 +177,7 @@ mod tests {
             READY_MARKER,
             FAILED_MARKER,
             "\"local.zone\"",
+            "\"reyns-dns\"",
             "`reyns.",
             "\"reyns.",
         ];

@@ -33,7 +33,8 @@ fn every_corpus_conf_fails_cleanly() {
             assert_eq!(out.code, 1, "{case}");
             out.clean_error().created_nothing();
             assert_eq!(first_line.len(), first_line.trim().len(), "{case}");
-            assert!(first_line.len() < 400, "{case}: not one short line");
+            // One line, even where it lists the 28 keys an entry may have.
+            assert!(first_line.len() < 500, "{case}: not one short line");
         }
     }
 }

@@ -513,10 +513,15 @@ fn env_order_does_not_change_the_hash_but_a_value_does() {
         .success()
         .stderr_has("recreated 1 (proj-demo-one: env EXAMPLE_ENV_VAR changed)")
         .docker;
+    // Start-first: the replacement runs and is ready under a temporary
+    // name, takes the DNS name, then the old one drains, stops and goes.
+    let replaced = "docker exec proj-demo-one_next /usr/local/bin/dns-register.sh 172.17.0.9\n\
+        docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\n\
+        docker rename proj-demo-one_next proj-demo-one";
     assert!(
         commands.contains(
-            "docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\ndocker run "
-        ),
+            "docker run --detach --init --name proj-demo-one_next --env DNS_REGISTER=later "
+        ) && commands.contains(replaced),
         "{commands}"
     );
     let raw = std::fs::read_to_string(test.docker_log_path()).unwrap();
@@ -615,7 +620,9 @@ fn rerun_recreates_through_run() {
     let test = test.args("rerun:demo,one");
     let commands = test.run().success().stderr_has("recreate=always").docker;
     assert!(
-        commands.contains("docker rm --force proj-demo-one\ndocker run "),
+        commands.contains(
+            "docker rm --force proj-demo-one\ndocker rename proj-demo-one_next proj-demo-one"
+        ),
         "{commands}"
     );
 }
@@ -1153,4 +1160,64 @@ fn ps_lists_every_node_and_names_one_that_does_not_answer() {
         .map(|row| row["node"].as_str().unwrap())
         .collect();
     assert_eq!(nodes, ["local", "master", "node1"], "{}", out.stdout);
+}
+
+#[test]
+fn a_replacement_that_never_gets_ready_is_removed_and_the_old_one_kept() {
+    let test = demo_one();
+    test.run().success();
+    let old = std::fs::read_to_string(test.fake_container_path("proj-demo-one")).unwrap();
+    // The replacement's readiness check (`# reyns: ready tcp 22`) fails.
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "second")
+        .args("run:demo,instance=one,timeout=1")
+        .docker_answer("fail-on", "docker exec proj-demo-one_next /bin/sh\n");
+    let out = test
+        .run()
+        .code(1)
+        .stderr_has("its replacement did not become ready and was removed; the old proj-demo-one keeps running unchanged")
+        .stderr_has("the readiness check `tcp 22` did not pass within 1 s");
+    let after_ready = ["dns-register.sh", "docker stop", "docker rename"];
+    assert!(
+        after_ready.iter().all(|step| !out.docker.contains(step)),
+        "{}",
+        out.docker
+    );
+    assert!(
+        out.docker
+            .ends_with("docker rm --force proj-demo-one_next\n"),
+        "{}",
+        out.docker
+    );
+    assert!(!test.fake_container_path("proj-demo-one_next").exists());
+    assert_eq!(
+        std::fs::read_to_string(test.fake_container_path("proj-demo-one")).unwrap(),
+        old
+    );
+}
+
+#[test]
+fn the_plan_says_how_each_recreate_replaces() {
+    let test = demo_one();
+    test.run().success();
+    let test = test.env("EXAMPLE_ENV_VAR", "second");
+    let test = test.args("run:demo,instance=one,plan=True");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (start-first): env EXAMPLE_ENV_VAR changed");
+    let test = test.args("run:demo,instance=one,plan=True,update_order=stop-first");
+    test.run().success().stdout_has(
+        "recreate proj-demo-one (stop-first, update_order=stop-first): env EXAMPLE_ENV_VAR changed",
+    );
+    let test = test.args("run:demo,instance=one,plan=True,persistent_data=True");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (stop-first, persistent data): ")
+        .stdout_has(
+            "docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\ndocker run ",
+        );
+    test.args("run:demo,instance=one,update_order=sideways")
+        .run()
+        .code(2)
+        .stderr_has("update_order=sideways: use start-first or stop-first");
 }

@@ -1,12 +1,19 @@
 #!/bin/bash
 # Points the resolver at the Reyns DNS (search domain local.zone) and, unless
 # DNS_UPDATE_POLICY is HIDE, registers <service>-<instance> and <service>
-# (REPLACE: this instance only; APPEND: added to the others).
+# (REPLACE: this instance only; APPEND: added to the others). The records
+# live DNS_TTL seconds in caches (default 2): a recreate that moves the name
+# to a new container drains the old one for at least that long.
+#
+# `dns-register.sh OLD_ADDRESS` (a start-first replacement taking the name
+# of the instance at OLD_ADDRESS): the same update also removes OLD_ADDRESS
+# from the service name, so the name never has no address, nor a stale one.
 set -e
 . /usr/local/lib/reyns/zone.sh
 policy=${DNS_UPDATE_POLICY:-REPLACE}
 policy=${policy^^}
 name="${SERVICE}-${INSTANCE}"
+ttl=${DNS_TTL:-2}
 address=${SERVICE_IP:-$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1)}
 
 # Resolve through the DNS first, keeping the previous servers as fallbacks.
@@ -44,21 +51,31 @@ update() {
 forward="server $DNS_SERVICE_IP
 zone $zone
 update delete $name.$zone A
-update add $name.$zone 60 A $address"
+update add $name.$zone $ttl A $address"
+replaced=${1:-}
 if [ "$policy" = REPLACE ]; then
     forward="$forward
 update delete $SERVICE.$zone A"
+elif [ -n "$replaced" ] && [ "$replaced" != "$address" ]; then
+    forward="$forward
+update delete $SERVICE.$zone A $replaced"
 fi
 forward="$forward
-update add $SERVICE.$zone 60 A $address
+update add $SERVICE.$zone $ttl A $address
 send"
 update "$forward"
 
-# The reverse record, when the address is in the DNS's reverse zone: one
-# try, the DNS has just answered.
+# The reverse records, when the addresses are in the DNS's reverse zone: one
+# try each, the DNS has just answered.
+if [ -n "$replaced" ] && [ "$replaced" != "$address" ]; then
+    nsupdate -k "$key" -t 2 <<< "server $DNS_SERVICE_IP
+zone $(reverse_zone "$replaced")
+update delete $(reverse_name "$replaced") PTR
+send" 2>/dev/null || true
+fi
 nsupdate -k "$key" -t 2 <<< "server $DNS_SERVICE_IP
 zone $(reverse_zone "$address")
 update delete $(reverse_name "$address") PTR
-update add $(reverse_name "$address") 60 PTR $name.$zone.
+update add $(reverse_name "$address") $ttl PTR $name.$zone.
 send" 2>/dev/null || echo "[INFO] No reverse zone for $address on the DNS"
 echo "[INFO] Registered $name.$zone ($policy) at $address"

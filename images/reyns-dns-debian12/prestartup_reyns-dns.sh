@@ -2,6 +2,9 @@
 # reyns-dns: writes local.zone and the reverse zone of the DNS's own address
 # (SERVICE_IP when published, else the container address), with `dns` and
 # this instance in them, and forwards other names to the previous resolvers.
+# Recursion (names outside the zone) only for the platform: this host, the
+# networks the DNS is on, and DNS_RECURSION_FROM (addresses or CIDRs of other
+# nodes, separated by spaces or commas); never an open resolver.
 # Restarted with the same address (docker start, an engine restart), it keeps
 # its zones and their journals: the records instances registered survive.
 set -e
@@ -39,6 +42,9 @@ servers=$(grep -E '^nameserver' /etc/resolv.conf | awk '{print $2}' | grep -E '^
 forwarders=""
 [ -z "$servers" ] || forwarders="forwarders { $(printf '%s; ' $servers)};"
 
+recursion_from=""
+for source in ${DNS_RECURSION_FROM//,/ }; do recursion_from="$recursion_from$source; "; done
+
 cat > /etc/bind/named.conf.reyns <<CONF
 options {
     directory "/var/cache/bind";
@@ -46,7 +52,7 @@ options {
     listen-on-v6 { none; };
     allow-query { any; };
     recursion yes;
-    allow-recursion { any; };
+    allow-recursion { localhost; localnets; $recursion_from};
     dnssec-validation no;
     $forwarders
 };

@@ -10,7 +10,7 @@ use rhai::{Array, Dynamic, FnPtr, Map};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// What one job of a graph came to; plain data, so threads can hand it
 /// back; scripts get it as a map of the same shape.
@@ -39,9 +39,7 @@ impl JobResult {
 /// What a job runs: docker commands known up front, or a script function
 /// that gives them once the jobs it waits for are done. It is handed their
 /// results by id, and returns one argv, a list of argvs, `()` for nothing,
-/// or `#{commands, note, wait}`: the note (any value) is added to the job's
-/// result as `note`, for the jobs after it and for the caller; `wait: false`
-/// skips the job's readiness wait (its commands do not restart anything).
+/// or a [`Answer`] map: `#{commands, note, wait, ready_on, then, undo}`.
 pub enum Commands {
     Fixed(Vec<Vec<String>>),
     Deferred(FnPtr),
@@ -78,6 +76,92 @@ pub fn command_list(value: &Dynamic, what: &str) -> HostResult<Vec<Vec<String>>>
             .collect();
     }
     Ok(vec![strings(&array, what)?])
+}
+
+/// One step a job takes once its container is ready: a docker command, or a
+/// pause (connections to an old container draining).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Docker(Vec<String>),
+    Pause(Duration),
+}
+
+/// Reads a job's `then` steps: a list whose items are argvs or numbers of
+/// seconds to pause.
+fn step_list(value: &Dynamic, what: &str) -> HostResult<Vec<Step>> {
+    if value.is_unit() {
+        return Ok(Vec::new());
+    }
+    let Some(array) = value.read_lock::<Array>() else {
+        return fail(format!(
+            "{what} must be a list of argvs and pauses (seconds)"
+        ));
+    };
+    array
+        .iter()
+        .map(|item| {
+            if let Some(argv) = item.read_lock::<Array>() {
+                return Ok(Step::Docker(strings(&argv, what)?));
+            }
+            let seconds = item
+                .as_float()
+                .ok()
+                .or_else(|| item.as_int().ok().map(|n| n as f64));
+            match seconds {
+                Some(seconds) if seconds >= 0.0 => {
+                    Ok(Step::Pause(Duration::from_secs_f64(seconds)))
+                }
+                _ => fail(format!(
+                    "{what}: a step is an argv or seconds to pause, not {item}"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// What a deferred job's function answers, read once: the commands to run,
+/// and how the job goes on around them.
+#[derive(Default)]
+struct Answer {
+    commands: Vec<Vec<String>>,
+    /// Any value, added to the job's result as `note`, for the jobs after it
+    /// and for the caller.
+    note: Option<Dynamic>,
+    /// `false` skips the readiness wait (the commands restart nothing).
+    wait: bool,
+    /// The container whose readiness is waited for, when not the job's own
+    /// (a replacement started beside it under another name).
+    ready_on: Option<String>,
+    /// Steps once it is ready (move the name, drain, stop the old one).
+    then: Vec<Step>,
+    /// Commands run when the commands or the wait fail (remove the
+    /// replacement); the job fails all the same.
+    undo: Vec<Vec<String>>,
+}
+
+impl Answer {
+    fn from_dynamic(answer: Dynamic, id: &str) -> HostResult<Answer> {
+        let what = |key: &str| format!("`{key}` of job `{id}`");
+        let Some(mut fields) = answer.clone().try_cast::<Map>() else {
+            return Ok(Answer {
+                commands: command_list(&answer, &format!("the commands of job `{id}`"))?,
+                wait: true,
+                ..Answer::default()
+            });
+        };
+        let take = |fields: &mut Map, key: &str| fields.remove(key).unwrap_or_default();
+        Ok(Answer {
+            commands: command_list(&take(&mut fields, "commands"), &what("commands"))?,
+            note: fields.remove("note"),
+            wait: fields.get("wait").and_then(|w| w.as_bool().ok()) != Some(false),
+            ready_on: fields
+                .remove("ready_on")
+                .filter(|value| value.is_string())
+                .map(|value| value.to_string()),
+            then: step_list(&take(&mut fields, "then"), &what("then"))?,
+            undo: command_list(&take(&mut fields, "undo"), &what("undo"))?,
+        })
+    }
 }
 
 impl Job {
@@ -119,10 +203,13 @@ impl Job {
 }
 
 /// The part of a job a worker thread runs: its commands in order, then the
-/// readiness wait (from the moment the commands began).
+/// readiness wait (from the moment the commands began), then its steps; the
+/// undo commands when the commands or the wait failed.
 struct Work {
     commands: Vec<Vec<String>>,
     wait: Option<Readiness>,
+    then: Vec<Step>,
+    undo: Vec<Vec<String>>,
     stream: bool,
     mode: Mode,
 }
@@ -141,16 +228,14 @@ impl Work {
         exec::outcome(argv, None)
     }
 
-    /// Never fails: a command that cannot start is a failed result.
-    fn execute(self) -> JobResult {
-        let started = Instant::now();
-        let since = SystemTime::now();
-        let mut result = JobResult {
-            ok: true,
-            ran: !self.commands.is_empty(),
-            ..JobResult::default()
-        };
-        for argv in &self.commands {
+    /// Runs `commands` in order until one fails, keeping the last outcome in
+    /// `result` (printed instead, in plan mode).
+    fn run_all<'a>(
+        &self,
+        commands: impl IntoIterator<Item = &'a Vec<String>>,
+        result: &mut JobResult,
+    ) {
+        for argv in commands {
             if exec::planned(argv, self.mode) {
                 continue;
             }
@@ -171,6 +256,34 @@ impl Work {
                 break;
             }
         }
+    }
+
+    /// Takes the steps after the wait in order, until a command fails.
+    fn take_steps(&self, result: &mut JobResult) {
+        for step in &self.then {
+            match step {
+                Step::Docker(argv) => self.run_all([argv], result),
+                Step::Pause(pause) if self.mode == Mode::Plan => {
+                    println!("sleep {}", pause.as_secs_f64());
+                }
+                Step::Pause(pause) => std::thread::sleep(*pause),
+            }
+            if !result.ok {
+                break;
+            }
+        }
+    }
+
+    /// Never fails: a command that cannot start is a failed result.
+    fn execute(self) -> JobResult {
+        let started = Instant::now();
+        let since = SystemTime::now();
+        let mut result = JobResult {
+            ok: true,
+            ran: !self.commands.is_empty(),
+            ..JobResult::default()
+        };
+        self.run_all(&self.commands, &mut result);
         if let (true, true, Some(wait)) = (result.ok, result.ran, &self.wait) {
             match wait.wait(Some(since), self.mode) {
                 Ok((ready, output)) => {
@@ -183,6 +296,13 @@ impl Work {
                 }
             }
         }
+        if result.ok && result.ran {
+            self.take_steps(&mut result);
+        } else if result.ran && !self.undo.is_empty() {
+            // What failed is reported, not how the undo went.
+            let mut undone = JobResult::default();
+            self.run_all(&self.undo, &mut undone);
+        }
         result.seconds = started.elapsed().as_secs_f64();
         result
     }
@@ -190,8 +310,7 @@ impl Work {
 
 /// What a job runs, now that the jobs it waits for are done: its fixed
 /// commands, or what its function gives when handed their results (with
-/// their notes). A `#{commands, note, wait}` answer files the note under the
-/// job's id and may skip the readiness wait.
+/// their notes), as an [`Answer`]; its note is filed under the job's id.
 fn work_for(
     job: &Job,
     results: &BTreeMap<String, JobResult>,
@@ -204,6 +323,8 @@ fn work_for(
             return Ok(Work {
                 commands: commands.clone(),
                 wait: job.wait.clone(),
+                then: Vec::new(),
+                undo: Vec::new(),
                 stream: job.stream,
                 mode,
             })
@@ -221,21 +342,20 @@ fn work_for(
             Some((id.into(), result.into()))
         })
         .collect();
-    let mut answer = resolve(function, before)?;
-    let mut wait = job.wait.clone();
-    if let Some(mut fields) = answer.clone().try_cast::<Map>() {
-        if let Some(note) = fields.remove("note") {
-            notes.insert(job.id.clone(), note);
-        }
-        if fields.get("wait").and_then(|w| w.as_bool().ok()) == Some(false) {
-            wait = None;
-        }
-        answer = fields.remove("commands").unwrap_or_default();
+    let answer = Answer::from_dynamic(resolve(function, before)?, &job.id)?;
+    if let Some(note) = answer.note {
+        notes.insert(job.id.clone(), note);
     }
-    let commands = command_list(&answer, &format!("the commands of job `{}`", job.id))?;
+    let wait = match (answer.wait, &job.wait, answer.ready_on) {
+        (false, _, _) | (_, None, _) => None,
+        (true, Some(wait), Some(container)) => Some(wait.on(&container)),
+        (true, Some(wait), None) => Some(wait.clone()),
+    };
     Ok(Work {
-        commands,
+        commands: answer.commands,
         wait,
+        then: answer.then,
+        undo: answer.undo,
         stream: job.stream,
         mode,
     })

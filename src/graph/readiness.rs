@@ -76,6 +76,15 @@ impl Readiness {
         })
     }
 
+    /// The same wait on another container (a replacement started beside the
+    /// job's own under a temporary name).
+    pub fn on(&self, container: &str) -> Readiness {
+        Readiness {
+            container: container.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// Follows the container's log (from `since`, when given: a restarted
     /// container's earlier markers do not count) until a marker shows, the
     /// log ends, or time runs out. Returns whether it became ready, and its

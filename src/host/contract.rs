@@ -97,6 +97,34 @@ pub mod api {
             .collect()
     }
 
+    /// The service of Reyns' DNS (`reyns-dns`), also its image's name.
+    pub fn dns_service() -> String {
+        contract::DNS_SERVICE.to_string()
+    }
+
+    /// What registers an instance on the DNS inside Reyns' images, run again
+    /// by `docker exec` (optionally with the address it replaces, removed in
+    /// the same update).
+    ///
+    /// ```rhai
+    /// docker::run(["exec", "demo-demo-one", contract::dns_register_script()]);
+    /// ```
+    pub fn dns_register_script() -> String {
+        contract::DNS_REGISTER_SCRIPT.to_string()
+    }
+
+    /// The `NAME=value` env var that makes a start-first replacement's first
+    /// start leave the DNS to reyns.
+    pub fn dns_register_later() -> String {
+        contract::DNS_REGISTER_LATER.to_string()
+    }
+
+    /// How long instance records live in caches unless `DNS_TTL` says
+    /// otherwise (seconds).
+    pub fn dns_ttl() -> i64 {
+        i64::from(contract::DNS_TTL_SECONDS)
+    }
+
     /// The reverse zone and record of an IPv4 address, `#{zone, name}`, or
     /// `()` for anything else.
     ///

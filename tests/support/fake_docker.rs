@@ -98,6 +98,15 @@ fn main() {
         }
         ["stop", args @ ..] => positionals(args, STOP_OPTIONS_WITH_VALUES).into_iter().for_each(|name| set_state(name, "exited")),
         ["start", names @ ..] => names.iter().for_each(|name| set_state(name, "running")),
+        // `docker rename OLD NEW`: fails, as docker does, when OLD is unknown
+        // or NEW is taken.
+        ["rename", from, to] => {
+            if !containers_dir().join(from).exists() || containers_dir().join(to).exists() {
+                eprintln!("Error response from daemon: cannot rename {from} to {to}");
+                std::process::exit(1);
+            }
+            std::fs::rename(containers_dir().join(from), containers_dir().join(to)).expect("rename a container");
+        }
         ["rm", names @ ..] => names.iter().for_each(|name| {
             let _ = std::fs::remove_file(containers_dir().join(name));
         }),
