@@ -46,6 +46,37 @@ pub enum Node {
 }
 
 impl Spanned {
+    /// Where each key of the objects in this value is, by its path from here
+    /// (`nodes`, `nodes.node1`; an array's items as `[0]`): for messages
+    /// that name the line of a value that parsed but is wrong.
+    pub fn key_places(&self) -> Vec<(String, Pos)> {
+        let mut found = Vec::new();
+        self.collect_places("", &mut found);
+        found
+    }
+
+    fn collect_places(&self, path: &str, found: &mut Vec<(String, Pos)>) {
+        match &self.node {
+            Node::Object(fields) => {
+                for (key, pos, value) in fields {
+                    let inner = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    found.push((inner.clone(), *pos));
+                    value.collect_places(&inner, found);
+                }
+            }
+            Node::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    item.collect_places(&format!("{path}[{index}]"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Drops the places, keeping key order.
     pub fn to_json(&self) -> Value {
         match &self.node {

@@ -304,3 +304,51 @@ fn bad_nodes_are_named_before_anything() {
         test.run().clean_error().created_nothing().stderr_has(says);
     }
 }
+
+/// Every host.conf of `tests/corpus/host-confs` is refused before any docker
+/// command changes anything: one line naming `host.conf:line:col` and what
+/// is wrong there, exit 2 (a syntax error names its place the same way).
+#[test]
+fn every_corpus_host_conf_fails_cleanly() {
+    let corpus = support::repo().join("tests/corpus/host-confs");
+    let mut names: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "the corpus shrank");
+    for path in names {
+        for line in ["run:all", "run:all,plan=True", "ps"] {
+            let test = Test::demo().args(line).env("EXAMPLE_ENV_VAR", "x");
+            std::fs::copy(&path, test.dir.join("host.conf")).unwrap();
+            let out = test.run();
+            let first_line = out.stderr.lines().next().unwrap_or_default().to_string();
+            let case = format!("{} with {line}: {first_line}", path.display());
+            // A syntax error names the file by its path, as for a run conf.
+            assert!(
+                first_line.starts_with("reyns: error: ") && first_line.contains("host.conf:"),
+                "{case}"
+            );
+            assert_eq!(out.stderr.lines().count(), 1, "{case}");
+            assert!(
+                out.code == 2 || (out.code == 1 && first_line.contains("expected")),
+                "{case}"
+            );
+            out.clean_error().created_nothing();
+        }
+    }
+}
+
+#[test]
+fn a_misspelled_host_conf_key_is_named_with_its_line() {
+    let test = Test::demo().args("run:all,conf=default-multinode,plan=True");
+    std::fs::write(
+        test.dir.join("host.conf"),
+        "{\n  \"env_vars\": {},\n  \"ndoes\": {\"master\": \"tcp://10.9.9.9:2375\"}\n}\n",
+    )
+    .unwrap();
+    test.run()
+        .code(2)
+        .stderr_has("reyns: error: host.conf:3:3: unknown key `ndoes`; allowed keys: env_vars, last_conf, nodes\n")
+        .created_nothing();
+}

@@ -5,7 +5,7 @@
 use super::{fail, strings, HostResult};
 use crate::conf::{self, Node, Spanned};
 use rhai::plugin::*;
-use rhai::Array;
+use rhai::{Array, Map};
 use std::path::Path;
 
 /// Parses a file and hands it to Rhai.
@@ -77,6 +77,23 @@ pub mod api {
         Ok(load(path)?.1)
     }
 
+    /// Where each object key of a JSON file is, as `"line:col"` by its path
+    /// (`"nodes"`, `"nodes.node1"`, `"[0].service"`): for a message about a
+    /// value that parsed but is wrong. Errors name `file:line:col`.
+    ///
+    /// ```rhai
+    /// let at = conf::places("host.conf")["nodes.node1"]; // "3:5"
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn places(path: &str) -> Result<Map, Box<EvalAltResult>> {
+        let (parsed, _) = load(path)?;
+        Ok(parsed
+            .key_places()
+            .into_iter()
+            .map(|(key, pos)| (key.into(), pos.to_string().into()))
+            .collect())
+    }
+
     /// Reads a run conf: a list of entries, each naming a `service` and using
     /// only the `allowed` keys. Errors name the file, line, column and key.
     ///
@@ -109,6 +126,27 @@ mod tests {
         assert!(
             err.starts_with("x.conf:3:3: unknown key `bogus` in entry 1"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn places_name_nested_keys() {
+        let parsed =
+            parse("{\n \"nodes\": {\"a\": \"tcp://x:1\"},\n \"list\": [{\"k\": 1}]}").unwrap();
+        let places: Vec<(String, String)> = parsed
+            .key_places()
+            .into_iter()
+            .map(|(key, pos)| (key, pos.to_string()))
+            .collect();
+        let expected = [
+            ("nodes", "2:2"),
+            ("nodes.a", "2:12"),
+            ("list", "3:2"),
+            ("list[0].k", "3:12"),
+        ];
+        assert_eq!(
+            places,
+            expected.map(|(key, pos)| (key.to_string(), pos.to_string()))
         );
     }
 
