@@ -263,19 +263,19 @@ fn bad_nodes_are_named_before_anything() {
             r#"{"nodes": {"node1": "ftp://10.0.0.6"}}"#,
             "",
             "run:all,conf=default-multinode",
-            "nodes.node1: `ftp://10.0.0.6` is not a docker endpoint",
+            "host.conf:1:12: `ftp://10.0.0.6` is not a docker endpoint",
         ),
         (
             r#"{"nodes": ["tcp://10.0.0.6:2375"]}"#,
             "",
             "ps",
-            "\"nodes\" must map node names to docker endpoints",
+            "host.conf:1:2: `nodes` must be an object {...}: node name -> docker endpoint",
         ),
         (
             r#"{"nodes": {"local": "tcp://10.0.0.6:2375"}}"#,
             "",
             "ps",
-            "nodes.local: \"local\" is the local engine's name",
+            "host.conf:1:12: `local` is the local engine's name",
         ),
         (
             r#"{"nodes": {"node1": "tcp://10.0.0.6:2375"}}"#,
