@@ -14,16 +14,20 @@ fn with_conf(conf: &[u8], line: &str) -> support::Output {
     test.run()
 }
 
-#[test]
-fn every_corpus_conf_fails_cleanly() {
-    let corpus = support::repo().join("tests/corpus/confs");
-    let mut names: Vec<_> = std::fs::read_dir(&corpus)
+/// The files of `tests/corpus/<folder>`, sorted; at least `at_least` of them.
+fn corpus(folder: &str, at_least: usize) -> Vec<std::path::PathBuf> {
+    let mut names: Vec<_> = std::fs::read_dir(support::repo().join("tests/corpus").join(folder))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     names.sort();
-    assert!(names.len() >= 30, "the corpus shrank");
-    for path in names {
+    assert!(names.len() >= at_least, "the corpus {folder} shrank");
+    names
+}
+
+#[test]
+fn every_corpus_conf_fails_cleanly() {
+    for path in corpus("confs", 30) {
         let conf = std::fs::read(&path).unwrap();
         for line in ["run:all,conf=broken", "run:all,conf=broken,plan=True"] {
             let out = with_conf(&conf, line);
@@ -310,14 +314,7 @@ fn bad_nodes_are_named_before_anything() {
 /// is wrong there, exit 2 (a syntax error names its place the same way).
 #[test]
 fn every_corpus_host_conf_fails_cleanly() {
-    let corpus = support::repo().join("tests/corpus/host-confs");
-    let mut names: Vec<_> = std::fs::read_dir(&corpus)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
-    assert!(names.len() >= 10, "the corpus shrank");
-    for path in names {
+    for path in corpus("host-confs", 10) {
         for line in ["run:all", "run:all,plan=True", "ps"] {
             let test = Test::demo().args(line).env("EXAMPLE_ENV_VAR", "x");
             std::fs::copy(&path, test.dir.join("host.conf")).unwrap();
