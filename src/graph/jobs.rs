@@ -502,6 +502,55 @@ mod tests {
         }
     }
 
+    fn argv(words: &[&str]) -> Dynamic {
+        words
+            .iter()
+            .map(|w| Dynamic::from(w.to_string()))
+            .collect::<Array>()
+            .into()
+    }
+
+    #[test]
+    fn an_answer_reads_its_steps_and_undo() {
+        let mut map = Map::new();
+        map.insert("commands".into(), argv(&["run", "x_next"]));
+        map.insert("ready_on".into(), "x_next".into());
+        let then: Array = vec![
+            argv(&["exec", "x_next", "register"]),
+            Dynamic::from_float(2.0),
+            Dynamic::from_int(1),
+        ];
+        map.insert("then".into(), then.into());
+        map.insert(
+            "undo".into(),
+            vec![argv(&["rm", "--force", "x_next"])]
+                .into_iter()
+                .collect::<Array>()
+                .into(),
+        );
+        let answer = Answer::from_dynamic(map.into(), "x").unwrap();
+        assert_eq!(answer.commands, [["run", "x_next"]]);
+        assert!(answer.wait, "a map without `wait: false` waits");
+        assert_eq!(answer.ready_on.as_deref(), Some("x_next"));
+        assert_eq!(
+            answer.then,
+            [
+                Step::Docker(vec!["exec".into(), "x_next".into(), "register".into()]),
+                Step::Pause(Duration::from_secs(2)),
+                Step::Pause(Duration::from_secs(1)),
+            ]
+        );
+        assert_eq!(answer.undo, [["rm", "--force", "x_next"]]);
+        // A bare argv is the commands, waited for, with nothing after.
+        let plain = Answer::from_dynamic(argv(&["start", "x"]), "x").unwrap();
+        assert!(plain.wait && plain.then.is_empty() && plain.undo.is_empty());
+        let bad: Array = vec![Dynamic::from_int(-1)];
+        let mut map = Map::new();
+        map.insert("then".into(), bad.into());
+        let err = Answer::from_dynamic(map.into(), "x").err().unwrap();
+        assert!(err.to_string().contains("`then` of job `x`"), "{err}");
+    }
+
     #[test]
     fn graph_cycles_are_named() {
         let err = check_graph(&[job("a", &["b"]), job("b", &["a"]), job("c", &[])]).unwrap_err();
