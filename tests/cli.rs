@@ -1197,6 +1197,39 @@ fn a_replacement_that_never_gets_ready_is_removed_and_the_old_one_kept() {
 }
 
 #[test]
+fn a_failed_step_after_the_name_moved_is_not_called_an_undone_replacement() {
+    let test = demo_one();
+    test.run().success();
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "second")
+        .docker_answer("fail-on", "docker rename proj-demo-one_next\n");
+    let out = test
+        .run()
+        .code(1)
+        .stderr_has("proj-demo-one did not start:");
+    assert!(!out.stderr.contains("was removed"), "{}", out.stderr);
+    assert!(
+        !out.docker.contains("docker rm --force proj-demo-one_next"),
+        "{}",
+        out.docker
+    );
+}
+
+#[test]
+fn a_bad_dns_ttl_is_named_before_anything_changes() {
+    let test = Test::demo().args("run:all,conf=ttl");
+    std::fs::write(
+        test.dir.join("ttl.conf"),
+        r#"[{"service": "demo", "instance": "one", "env_vars": {"DNS_TTL": "2s"}}]"#,
+    )
+    .unwrap();
+    test.run()
+        .code(1)
+        .stderr_has("proj-demo-one: DNS_TTL must be whole seconds, not `2s`")
+        .created_nothing();
+}
+
+#[test]
 fn the_plan_says_how_each_recreate_replaces() {
     let test = demo_one();
     test.run().success();
@@ -1209,6 +1242,15 @@ fn the_plan_says_how_each_recreate_replaces() {
     test.run().success().stdout_has(
         "recreate proj-demo-one (stop-first, update_order=stop-first): env EXAMPLE_ENV_VAR changed",
     );
+    let test = test.args("run:demo,instance=one,plan=True,extra_args=--publish 8080:80");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (stop-first, extra_args publishes ports): ");
+    let test =
+        test.args("run:demo,instance=one,plan=True,extra_args=--cap-add NET_ADMIN --network host");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (stop-first, extra_args uses the host network): ");
     let test = test.args("run:demo,instance=one,plan=True,persistent_data=True");
     test.run()
         .success()

@@ -27,10 +27,14 @@ pub struct JobResult {
     skipped: bool,
     /// Whether any command ran (a deferred job may find nothing to do).
     ran: bool,
+    /// Whether the job's undo commands ran (its commands or its readiness
+    /// wait failed), so what they undo is gone; a failed step after the
+    /// wait leaves this false.
+    undone: bool,
 }
 
 impl JobResult {
-    /// `#{ok, exit_code, stdout, stderr, output, seconds, skipped, ran}`.
+    /// `#{ok, exit_code, stdout, stderr, output, seconds, skipped, ran, undone}`.
     pub fn to_map(&self) -> Map {
         to_map(self).unwrap_or_default()
     }
@@ -300,8 +304,8 @@ impl Work {
             self.take_steps(&mut result);
         } else if result.ran && !self.undo.is_empty() {
             // What failed is reported, not how the undo went.
-            let mut undone = JobResult::default();
-            self.run_all(&self.undo, &mut undone);
+            self.run_all(&self.undo, &mut JobResult::default());
+            result.undone = true;
         }
         result.seconds = started.elapsed().as_secs_f64();
         result

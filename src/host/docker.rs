@@ -298,7 +298,7 @@ pub mod api {
     /// in dependency order, at most `limit` at once, printing one progress line
     /// per job start and end. `stream: true` shows docker's own output instead
     /// of capturing it, one job at a time. After a failure no new job starts. Returns a map
-    /// id -> `#{ok, ran, exit_code, stdout, stderr, seconds, output, skipped, note}`.
+    /// id -> `#{ok, ran, exit_code, stdout, stderr, seconds, output, skipped, undone, note}`.
     ///
     /// `argv` is one docker argv, a list of them (run in order), or a
     /// function called when the job's turn comes, with the results of the
