@@ -1359,20 +1359,8 @@ fn container_ids(project: &Project) -> std::collections::BTreeMap<String, String
 #[test]
 fn converge_recreates_only_what_changed() {
     let project = Project::new();
-    support::Test::in_dir(&project.dir)
-        .real_docker()
-        .env("PROJECT_NAME", &project.name)
-        .args("install_demo")
-        .run()
-        .success();
-    let demo = project.dir.join("reyns-demo");
-    let reyns = |line: &str, example: &str| {
-        support::Test::in_dir(&demo)
-            .real_docker()
-            .env("PROJECT_NAME", &project.name)
-            .env("EXAMPLE_ENV_VAR", example)
-            .args(line)
-    };
+    let demo = project.install_demo();
+    let reyns = |line: &str, example: &str| project.in_demo(line, example);
     let name = |service: &str, instance: &str| project.container(service, instance);
     let resolves_from_two = |target: &str| {
         reyns(

@@ -67,15 +67,8 @@ impl Prober {
 #[test]
 fn a_recreate_keeps_answering_by_name_and_a_failed_replacement_takes_nothing_down() {
     let project = Project::new();
-    project.reyns("install_demo").run().success();
-    let demo = project.dir.join("reyns-demo");
-    let reyns = |line: &str, example: &str| {
-        support::Test::in_dir(&demo)
-            .real_docker()
-            .env("PROJECT_NAME", &project.name)
-            .env("EXAMPLE_ENV_VAR", example)
-            .args(line)
-    };
+    let demo = project.install_demo();
+    let reyns = |line: &str, example: &str| project.in_demo(line, example);
     let one = project.container("demo", "one");
     let two = project.container("demo", "two");
     let id_of = |name: &str| docker(&["inspect", "--format", "{{.Id}}", name]);

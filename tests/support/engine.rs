@@ -99,6 +99,23 @@ impl Project {
             .args(line)
     }
 
+    /// Copies the demo into `reyns-demo` in this project's folder; returns
+    /// that folder (see [`Project::in_demo`]).
+    pub fn install_demo(&self) -> std::path::PathBuf {
+        self.reyns("install_demo").run().success();
+        self.dir.join("reyns-demo")
+    }
+
+    /// A reyns invocation in the demo this project installed, under this
+    /// project's name, with `EXAMPLE_ENV_VAR` (the var the demo asks for).
+    pub fn in_demo(&self, line: &str, example: &str) -> Test {
+        Test::in_dir(&self.dir.join("reyns-demo"))
+            .real_docker()
+            .env("PROJECT_NAME", &self.name)
+            .env("EXAMPLE_ENV_VAR", example)
+            .args(line)
+    }
+
     /// The container name of an instance.
     pub fn container(&self, service: &str, instance: &str) -> String {
         format!("{}-{service}-{instance}", self.name)
