@@ -18,7 +18,7 @@ pub const LABEL_PREFIX: &str = "reyns.";
 /// it builds from a project (`project`, `service`). Reyns' own images carry
 /// none: on the classic builder a `--label` is one more step (a container
 /// made and committed, ~2.5 s on fuse-overlayfs), and nothing read it.
-pub const LABELS: [&str; 9] = [
+pub const LABELS: [&str; 11] = [
     "project",
     "service",
     "instance",
@@ -28,6 +28,10 @@ pub const LABELS: [&str; 9] = [
     "dns",
     "hash",
     "inputs",
+    // On a swarm: the node an instance with persistent data is pinned to,
+    // and the `service create` argv it was made with (what an update diffs).
+    "pinned",
+    "create",
 ];
 
 /// The DNS zone instances register in (`demo-one.local.zone`).

@@ -23,6 +23,7 @@ pub mod host;
 pub mod log;
 pub mod readahead;
 pub mod scripts;
+pub mod swarm;
 pub mod verb;
 
 use error::Error;

@@ -43,7 +43,7 @@ impl JobResult {
 /// What a job runs: docker commands known up front, or a script function
 /// that gives them once the jobs it waits for are done. It is handed their
 /// results by id, and returns one argv, a list of argvs, `()` for nothing,
-/// or a [`Answer`] map: `#{commands, note, wait, ready_on, then, undo}`.
+/// or a [`Answer`] map: `#{commands, note, wait, ready_on, then, undo, rollout}`.
 pub enum Commands {
     Fixed(Vec<Vec<String>>),
     Deferred(FnPtr),
@@ -141,6 +141,8 @@ struct Answer {
     /// Commands run when the commands or the wait fail (remove the
     /// replacement); the job fails all the same.
     undo: Vec<Vec<String>>,
+    /// On a swarm: the hash of the spec whose rollout is waited for.
+    rollout: Option<String>,
 }
 
 impl Answer {
@@ -164,6 +166,10 @@ impl Answer {
                 .map(|value| value.to_string()),
             then: step_list(&take(&mut fields, "then"), &what("then"))?,
             undo: command_list(&take(&mut fields, "undo"), &what("undo"))?,
+            rollout: fields
+                .remove("rollout")
+                .filter(|value| value.is_string())
+                .map(|value| value.to_string()),
         })
     }
 }
@@ -350,10 +356,11 @@ fn work_for(
     if let Some(note) = answer.note {
         notes.insert(job.id.clone(), note);
     }
-    let wait = match (answer.wait, &job.wait, answer.ready_on) {
-        (false, _, _) | (_, None, _) => None,
-        (true, Some(wait), Some(container)) => Some(wait.on(&container)),
-        (true, Some(wait), None) => Some(wait.clone()),
+    let wait = match (answer.wait, &job.wait, answer.ready_on, answer.rollout) {
+        (false, _, _, _) | (_, None, _, _) => None,
+        (true, Some(wait), _, Some(hash)) => Some(wait.of_rollout(&hash)),
+        (true, Some(wait), Some(container), None) => Some(wait.on(&container)),
+        (true, Some(wait), None, None) => Some(wait.clone()),
     };
     Ok(Work {
         commands: answer.commands,

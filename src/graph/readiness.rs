@@ -7,6 +7,7 @@
 
 use crate::contract;
 use crate::exec::{self, fail, string_list, HostResult, Mode};
+use crate::swarm::{self, Rollout};
 use rhai::Map;
 use std::io::{BufRead, BufReader};
 use std::sync::{mpsc, Arc};
@@ -27,6 +28,10 @@ pub struct Readiness {
     /// messages name it.
     check: Vec<String>,
     check_shown: String,
+    /// On a swarm: the service whose rollout is waited for, and the hash
+    /// its new tasks carry (known once the job's turn comes).
+    service: Option<String>,
+    hash: String,
 }
 
 /// The first and the longest pause between two tries of a readiness check.
@@ -36,7 +41,8 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 impl Readiness {
     /// Reads `#{container, ready, failed, timeout, settle, docker, check,
     /// check_shown}`; `ready` and `failed` default to the entrypoint's
-    /// markers (`crate::contract`).
+    /// markers (`crate::contract`). On a swarm, `#{service, timeout,
+    /// docker}`: the service's rollout is waited for instead.
     pub fn from_map(map: &Map) -> HostResult<Readiness> {
         let text = |key: &str, default: Option<&str>| -> HostResult<String> {
             match (map.get(key), default) {
@@ -55,9 +61,17 @@ impl Readiness {
             Some(value) if value.is_string() => value.to_string(),
             _ => check.join(" "),
         };
+        let service = map
+            .get("service")
+            .filter(|value| value.is_string())
+            .map(|value| value.to_string());
         Ok(Readiness {
             flags,
-            container: text("container", None)?,
+            container: if service.is_some() {
+                String::new()
+            } else {
+                text("container", None)?
+            },
             ready: text("ready", Some(contract::READY_MARKER))?,
             failed: text("failed", Some(contract::FAILED_MARKER))?,
             timeout: Duration::from_secs(seconds.max(1) as u64),
@@ -73,7 +87,17 @@ impl Readiness {
             ),
             check,
             check_shown,
+            service,
+            hash: String::new(),
         })
+    }
+
+    /// The same wait on a service's rollout to tasks carrying `hash`.
+    pub fn of_rollout(&self, hash: &str) -> Readiness {
+        Readiness {
+            hash: hash.to_string(),
+            ..self.clone()
+        }
     }
 
     /// The same wait on another container (a replacement started beside the
@@ -92,6 +116,9 @@ impl Readiness {
     pub fn wait(&self, since: Option<SystemTime>, mode: Mode) -> HostResult<(bool, String)> {
         if mode == Mode::Plan {
             return Ok((true, String::new()));
+        }
+        if let Some(service) = &self.service {
+            return self.wait_rollout(service);
         }
         let mut argv = self.flags.clone();
         argv.extend(["logs".to_string(), "--follow".into()]);
@@ -169,6 +196,69 @@ impl Readiness {
 }
 
 impl Readiness {
+    /// Polls a swarm service until a task of the new spec runs (healthy,
+    /// when it has a check), the engine rolls the update back, a task cannot
+    /// be placed, time runs out or Ctrl-C arrives. Returns whether it became
+    /// ready, and what the engine said.
+    fn wait_rollout(&self, service: &str) -> HostResult<(bool, String)> {
+        let hash_label = contract::label("hash").unwrap_or_default();
+        let docker = |words: &[&str]| {
+            let mut argv = self.flags.clone();
+            argv.extend(words.iter().map(|word| word.to_string()));
+            exec::read(&argv)
+        };
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let inspected = docker(&["service", "inspect", service])?;
+            let tasks = docker(&["service", "ps", "--quiet", "--no-trunc", service])?;
+            let ids: Vec<&str> = tasks.stdout.split_whitespace().collect();
+            let tasks_json = if ids.is_empty() {
+                String::new()
+            } else {
+                let mut words = vec!["inspect"];
+                words.extend(ids);
+                docker(&words)?.stdout
+            };
+            let (rollout, last_error) =
+                swarm::rollout(&inspected.stdout, &tasks_json, &hash_label, &self.hash)
+                    .or_else(fail)?;
+            let said = |what: String| {
+                if last_error.is_empty() {
+                    format!("{what}\n")
+                } else {
+                    format!("{what}\n{last_error}\n")
+                }
+            };
+            match rollout {
+                Rollout::Ready => return Ok((true, String::new())),
+                Rollout::RolledBack(message) => return Ok((
+                    false,
+                    said(format!(
+                        "the engine rolled the update back ({message}); the old task keeps running"
+                    )),
+                )),
+                Rollout::Stuck(message) => return Ok((false, said(message))),
+                Rollout::Going => {}
+            }
+            if exec::interrupted() {
+                return Ok((
+                    false,
+                    said("(interrupted while waiting for it to be ready)".into()),
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Ok((
+                    false,
+                    said(format!(
+                        "(no task of the new spec running after {} s)",
+                        self.timeout.as_secs()
+                    )),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// Runs the readiness check in the container until it passes (true),
     /// time runs out or Ctrl-C arrives (false, with the check and its last
     /// output added to `output`).

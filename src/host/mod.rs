@@ -19,6 +19,7 @@ pub mod net;
 pub mod program;
 pub mod project;
 pub mod ssh;
+pub mod swarm;
 pub mod term;
 pub mod text;
 pub mod verbs;
@@ -45,6 +46,7 @@ pub fn modules() -> Vec<(&'static str, rhai::Module)> {
         ("program", rhai::exported_module!(program::api)),
         ("project", rhai::exported_module!(project::api)),
         ("ssh", rhai::exported_module!(ssh::api)),
+        ("swarm", rhai::exported_module!(swarm::api)),
         ("term", rhai::exported_module!(term::api)),
         ("text", rhai::exported_module!(text::api)),
         ("verbs", rhai::exported_module!(verbs::api)),
