@@ -390,6 +390,14 @@ struct RawServiceSpec {
     name: String,
     labels: BTreeMap<String, String>,
     task_template: RawTaskTemplate,
+    mode: serde_json::Value,
+}
+
+impl RawServiceSpec {
+    /// Whether it was scaled to no replica (`_stop`).
+    fn scaled_to_zero(&self) -> bool {
+        self.mode["Replicated"]["Replicas"].as_u64() == Some(0)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -557,7 +565,8 @@ pub struct Service {
     pub group: String,
     pub dns: String,
     /// The current task's state (`running`, `starting`, `pending`,
-    /// `failed`, ...), `no task` when the service has none.
+    /// `failed`, ...), `stopped` when scaled to no replica, `no task` when
+    /// the service has none.
     pub state: String,
     pub status: String,
     pub running: bool,
@@ -635,6 +644,12 @@ pub fn parse_services(
                 .as_ref()
                 .is_some_and(|check| check.get("Test").is_some());
             let (state, node_id, address, task_container) = match current {
+                _ if raw.spec.scaled_to_zero() => (
+                    "stopped".to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ),
                 Some(task) => (
                     task.status.state.clone(),
                     task.node_id.clone(),
@@ -720,6 +735,15 @@ pub enum Rollout {
     Stuck(String),
 }
 
+/// What a rollout's wait reads: where it stands, the latest error a task of
+/// the new spec gave, and where its latest task ran (node id, container id),
+/// to read its health check's output there.
+pub struct RolloutState {
+    pub rollout: Rollout,
+    pub last_error: String,
+    pub latest_task: Option<(String, String)>,
+}
+
 /// Reads a rollout from the service and its tasks (`docker service
 /// inspect` and the tasks' `docker inspect`): ready once a task whose
 /// containers carry `hash` (under `hash_label`) should run and runs.
@@ -728,11 +752,32 @@ pub fn rollout(
     tasks_json: &str,
     hash_label: &str,
     hash: &str,
-) -> Result<(Rollout, String), String> {
+) -> Result<RolloutState, String> {
+    let (rollout, last_error, latest_task) =
+        rollout_of(service_json, tasks_json, hash_label, hash)?;
+    Ok(RolloutState {
+        rollout,
+        last_error,
+        latest_task,
+    })
+}
+
+type Read = (Rollout, String, Option<(String, String)>);
+
+fn rollout_of(
+    service_json: &str,
+    tasks_json: &str,
+    hash_label: &str,
+    hash: &str,
+) -> Result<Read, String> {
     let services: Vec<RawService> = serde_json::from_str(service_json)
         .map_err(|err| format!("docker service inspect: {err}"))?;
     let Some(service) = services.first() else {
-        return Ok((Rollout::Stuck("the service is gone".into()), String::new()));
+        return Ok((
+            Rollout::Stuck("the service is gone".into()),
+            String::new(),
+            None,
+        ));
     };
     let tasks: Vec<RawTask> = if tasks_json.trim().is_empty() {
         Vec::new()
@@ -761,6 +806,14 @@ pub fn rollout(
             )
         })
         .unwrap_or_default();
+    let latest_task = tasks
+        .iter()
+        .filter(wanted)
+        .max_by(|a, b| a.status.timestamp.cmp(&b.status.timestamp))
+        .and_then(|task| {
+            let container = task.status.container_status.as_ref()?.container_id.clone();
+            Some((task.node_id.clone(), container))
+        });
     let update = service.update_status.clone().unwrap_or_default();
     let spec_hash = service
         .spec
@@ -771,9 +824,9 @@ pub fn rollout(
     if spec_hash.map(String::as_str) != Some(hash) {
         return Ok(
             if update.state.starts_with("rollback") && update.state != "rollback_started" {
-                (Rollout::RolledBack(update.message), last_error)
+                (Rollout::RolledBack(update.message), last_error, latest_task)
             } else {
-                (Rollout::Going, last_error)
+                (Rollout::Going, last_error, latest_task)
             },
         );
     }
@@ -781,6 +834,7 @@ pub fn rollout(
         return Ok((
             Rollout::Stuck(format!("the update paused: {}", update.message)),
             last_error,
+            latest_task,
         ));
     }
     let current: Vec<&RawTask> = tasks
@@ -789,7 +843,7 @@ pub fn rollout(
         .filter(|task| task.desired_state == "running")
         .collect();
     if current.iter().any(|task| task.status.state == "running") {
-        return Ok((Rollout::Ready, last_error));
+        return Ok((Rollout::Ready, last_error, latest_task));
     }
     let refused = current.iter().find(|task| {
         (task.status.state == "pending" || task.status.state == "rejected")
@@ -799,9 +853,10 @@ pub fn rollout(
         return Ok((
             Rollout::Stuck(format!("{}: {}", task.status.state, task.status.err)),
             last_error,
+            latest_task,
         ));
     }
-    Ok((Rollout::Going, last_error))
+    Ok((Rollout::Going, last_error, latest_task))
 }
 
 #[cfg(test)]
@@ -922,11 +977,11 @@ mod tests {
         let one: Vec<serde_json::Value> = serde_json::from_str(&service).unwrap();
         let only = serde_json::to_string(&vec![one[0].clone()]).unwrap();
         assert_eq!(
-            rollout(&only, &tasks, "reyns.hash", "abc").unwrap().0,
+            rollout(&only, &tasks, "reyns.hash", "abc").unwrap().rollout,
             Rollout::Ready
         );
         assert_eq!(
-            rollout(&only, &tasks, "reyns.hash", "zzz").unwrap().0,
+            rollout(&only, &tasks, "reyns.hash", "zzz").unwrap().rollout,
             Rollout::Going
         );
     }

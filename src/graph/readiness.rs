@@ -9,6 +9,7 @@ use crate::contract;
 use crate::exec::{self, fail, string_list, HostResult, Mode};
 use crate::swarm::{self, Rollout};
 use rhai::Map;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -32,6 +33,9 @@ pub struct Readiness {
     /// its new tasks carry (known once the job's turn comes).
     service: Option<String>,
     hash: String,
+    /// docker's options that reach each swarm node's engine, by node id
+    /// (host.conf's nodes): where a failed task's check output is read.
+    node_flags: BTreeMap<String, Vec<String>>,
 }
 
 /// The first and the longest pause between two tries of a readiness check.
@@ -89,6 +93,25 @@ impl Readiness {
             check_shown,
             service,
             hash: String::new(),
+            node_flags: match map
+                .get("nodes")
+                .and_then(|nodes| nodes.read_lock::<Map>().map(|m| m.clone()))
+            {
+                Some(nodes) => nodes
+                    .iter()
+                    .map(|(id, flags)| {
+                        let flags = flags
+                            .read_lock::<rhai::Array>()
+                            .map(|a| a.clone())
+                            .unwrap_or_default();
+                        Ok((
+                            id.to_string(),
+                            exec::strings(&flags, "the nodes of a readiness wait")?,
+                        ))
+                    })
+                    .collect::<HostResult<_>>()?,
+                None => BTreeMap::new(),
+            },
         })
     }
 
@@ -219,24 +242,26 @@ impl Readiness {
                 words.extend(ids);
                 docker(&words)?.stdout
             };
-            let (rollout, last_error) =
-                swarm::rollout(&inspected.stdout, &tasks_json, &hash_label, &self.hash)
-                    .or_else(fail)?;
+            let state = swarm::rollout(&inspected.stdout, &tasks_json, &hash_label, &self.hash)
+                .or_else(fail)?;
             let said = |what: String| {
-                if last_error.is_empty() {
-                    format!("{what}\n")
-                } else {
-                    format!("{what}\n{last_error}\n")
+                let mut told = format!("{what}\n");
+                if !state.last_error.is_empty() {
+                    told.push_str(&format!("{}\n", state.last_error));
                 }
+                told.push_str(&self.check_said(&state.latest_task));
+                told
             };
-            match rollout {
+            match state.rollout {
                 Rollout::Ready => return Ok((true, String::new())),
-                Rollout::RolledBack(message) => return Ok((
-                    false,
-                    said(format!(
+                Rollout::RolledBack(message) => {
+                    return Ok((
+                        false,
+                        said(format!(
                         "the engine rolled the update back ({message}); the old task keeps running"
                     )),
-                )),
+                    ))
+                }
                 Rollout::Stuck(message) => return Ok((false, said(message))),
                 Rollout::Going => {}
             }
@@ -257,6 +282,42 @@ impl Readiness {
             }
             std::thread::sleep(Duration::from_millis(500));
         }
+    }
+
+    /// What the health check of a swarm task last said, read on its node
+    /// when host.conf names that node's engine ("" otherwise).
+    fn check_said(&self, task: &Option<(String, String)>) -> String {
+        let Some((node, container)) = task else {
+            return String::new();
+        };
+        let Some(flags) = self.node_flags.get(node) else {
+            return String::new();
+        };
+        let mut argv = flags.clone();
+        argv.extend([
+            "inspect".into(),
+            "--format".into(),
+            "{{json .State.Health}}".into(),
+            container.clone(),
+        ]);
+        let Ok(read) = exec::read(&argv) else {
+            return String::new();
+        };
+        let health: serde_json::Value =
+            serde_json::from_str(read.stdout.trim()).unwrap_or_default();
+        let Some(last) = health["Log"].as_array().and_then(|log| log.last()) else {
+            return String::new();
+        };
+        let output = last["Output"].as_str().unwrap_or_default().trim();
+        format!(
+            "(the readiness check `{}` last said: {})\n",
+            self.check_shown,
+            if output.is_empty() {
+                format!("nothing, exit code {}", last["ExitCode"])
+            } else {
+                output.to_string()
+            }
+        )
     }
 
     /// Runs the readiness check in the container until it passes (true),
