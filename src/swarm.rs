@@ -122,8 +122,10 @@ pub fn create_argv(run: &[String], extras: &Extras) -> Result<Vec<String>, Strin
             }
             "--add-host" => {
                 let entry = value(word)?;
-                let alias = entry.split(':').next().unwrap_or_default();
-                if !extras.drop_hosts.iter().any(|dropped| dropped == alias) {
+                let (alias, address) = entry.split_once(':').unwrap_or((&entry, ""));
+                // A link by name (Swarm's DNS resolves it) needs no entry.
+                let by_name = address.parse::<std::net::IpAddr>().is_err();
+                if !by_name && !extras.drop_hosts.iter().any(|dropped| dropped == alias) {
                     push(&mut argv, "--host", entry);
                 }
             }
@@ -891,7 +893,7 @@ mod tests {
 
     #[test]
     fn a_run_argv_becomes_a_service_create() {
-        let run = words("run --detach --init --name p-demo-one --hostname demo-one --label reyns.project=p --env A=1 --env DNS_SERVICE_IP=10.0.0.2 --add-host dns:10.0.0.2 --add-host db:10.0.0.3 --volume p-shared:/shared --volume /srv/x:/x:ro --publish 10.0.0.1:2222:22/tcp --health-cmd 'nc -z localhost 22' --health-interval 10s --restart unless-stopped p/demo sleep 5");
+        let run = words("run --detach --init --name p-demo-one --hostname demo-one --label reyns.project=p --env A=1 --env DNS_SERVICE_IP=10.0.0.2 --add-host dns:10.0.0.2 --add-host db:10.0.0.3 --add-host one:demo-one --volume p-shared:/shared --volume /srv/x:/x:ro --publish 10.0.0.1:2222:22/tcp --health-cmd 'nc -z localhost 22' --health-interval 10s --restart unless-stopped p/demo sleep 5");
         let made = create_argv(&run, &extras()).unwrap();
         assert_eq!(
             made,

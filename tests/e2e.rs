@@ -6,7 +6,7 @@
 mod support;
 
 use support::engine::{
-    docker, docker_both_streams, docker_with_input, eventually, Project, Terminal,
+    docker, docker_both_streams, docker_with_input, eventually, ok, Nodes, Project, Terminal,
 };
 
 const BASE_SERVICE: &str = "FROM reyns/reyns-base\n";
@@ -1021,54 +1021,6 @@ fn multinode_demo_on_one_host() {
     assert_eq!(left, 4, "clean:group=node2 removes its two instances only");
 }
 
-fn ok(output: std::process::Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "{what} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-/// The image of a test node: Debian with a Docker engine.
-fn node_image() -> &'static str {
-    let node_image = "reyns-test-node";
-    if docker(&["images", "-q", node_image]).is_empty() {
-        let context = support::temp_dir();
-        std::fs::write(
-            context.path().join("Dockerfile"),
-            "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends docker.io iproute2 procps && rm -rf /var/lib/apt/lists/*\n",
-        )
-        .unwrap();
-        ok(
-            std::process::Command::new("docker")
-                .args(["build", "-q", "-t", node_image])
-                .arg(context.path())
-                .output()
-                .unwrap(),
-            "building the node image",
-        );
-    }
-    node_image
-}
-
-/// The test's own network and the node containers on it, removed (with
-/// their engines' volumes) when dropped, pass or fail.
-struct Nodes {
-    network: String,
-    containers: Vec<String>,
-}
-
-impl Drop for Nodes {
-    fn drop(&mut self) {
-        for container in &self.containers {
-            docker(&["rm", "-f", "-v", container]);
-        }
-        docker(&["network", "rm", &self.network]);
-    }
-}
-
 /// The container names a node's engine holds, sorted.
 fn names_on(node_container: &str) -> Vec<String> {
     let mut names: Vec<String> = docker(&[
@@ -1094,56 +1046,16 @@ fn names_on(node_container: &str) -> Vec<String> {
 /// cleans the nodes that answer and names the one that does not.
 #[test]
 fn multinode_demo_driven_from_one_workstation() {
-    let mut guard = Nodes {
-        network: support::unique_name(),
-        containers: Vec::new(),
-    };
-    let network = guard.network.clone();
-    ok(
-        std::process::Command::new("docker")
-            .args(["network", "create", &network])
-            .output()
-            .unwrap(),
-        "creating the test network",
-    );
+    let mut guard = Nodes::new();
     let project = Project::new();
     support::copy_tree(&support::repo().join("demo"), &project.dir);
-    let image = node_image();
     let nodes = ["master", "node1", "node2"];
     let node = |n: &str| format!("{}-{n}", project.name);
     let node2 = node("node2");
     for (index, n) in nodes.iter().enumerate() {
-        let bip = format!("172.30.{}.1/24", index + 1);
-        guard.containers.push(node(n));
-        ok(
-            std::process::Command::new("docker")
-                .args(["run", "-d", "--name", &node(n), "--hostname", n])
-                .args(["--network", &network])
-                .args(["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN"])
-                .args(["--security-opt", "seccomp=unconfined", "--cgroupns", "host"])
-                .args([
-                    "-v",
-                    "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-                    "-v",
-                    "/var/lib/docker",
-                ])
-                .args([image, "dockerd", "--bip", &bip])
-                // Plain tcp: on the test's own network only.
-                .args([
-                    "-H",
-                    "unix:///var/run/docker.sock",
-                    "-H",
-                    "tcp://0.0.0.0:2375",
-                ])
-                .output()
-                .unwrap(),
-            "starting a node",
-        );
+        guard.start(&node(n), n, &format!("172.30.{}.1/24", index + 1));
     }
-    let address = |n: &str| {
-        let template = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
-        docker(&["inspect", "--format", &template, &node(n)])
-    };
+    let address = |n: &str| guard.address(&node(n));
     let endpoints: Vec<String> = nodes
         .iter()
         .map(|n| format!("\"{n}\": \"tcp://{}:2375\"", address(n)))

@@ -231,6 +231,9 @@ impl Readiness {
             exec::read(&argv)
         };
         let deadline = Instant::now() + self.timeout;
+        // The check's output is read while the new task starts: once the
+        // engine has rolled back, its container may be gone.
+        let mut check_said = String::new();
         loop {
             let inspected = docker(&["service", "inspect", service])?;
             let tasks = docker(&["service", "ps", "--quiet", "--no-trunc", service])?;
@@ -244,12 +247,18 @@ impl Readiness {
             };
             let state = swarm::rollout(&inspected.stdout, &tasks_json, &hash_label, &self.hash)
                 .or_else(fail)?;
+            if state.rollout != Rollout::Ready {
+                let said_now = self.check_said(&state.latest_task);
+                if !said_now.is_empty() {
+                    check_said = said_now;
+                }
+            }
             let said = |what: String| {
                 let mut told = format!("{what}\n");
                 if !state.last_error.is_empty() {
                     told.push_str(&format!("{}\n", state.last_error));
                 }
-                told.push_str(&self.check_said(&state.latest_task));
+                told.push_str(&check_said);
                 told
             };
             match state.rollout {

@@ -130,8 +130,14 @@ pub mod api {
     /// env::sleep(2);
     /// ```
     pub fn sleep(seconds: i64) {
+        sleep_seconds(seconds as f64);
+    }
+
+    /// Sleeps for a fraction of seconds (`env::sleep(0.5)`; stops early on Ctrl-C).
+    #[rhai_fn(name = "sleep")]
+    pub fn sleep_seconds(seconds: f64) {
         let until =
-            std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(0) as u64);
+            std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds.max(0.0));
         while std::time::Instant::now() < until && !crate::exec::interrupted() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }

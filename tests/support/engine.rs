@@ -312,3 +312,108 @@ impl Terminal {
         None
     }
 }
+
+/// Asserts that a command succeeded (naming `what` with its output when
+/// not); returns its stdout.
+pub fn ok(output: std::process::Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The image of a test node: Debian with a Docker engine.
+pub fn node_image() -> &'static str {
+    let node_image = "reyns-test-node";
+    if docker(&["images", "-q", node_image]).is_empty() {
+        let context = super::temp_dir();
+        std::fs::write(
+            context.path().join("Dockerfile"),
+            "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends docker.io iproute2 procps && rm -rf /var/lib/apt/lists/*\n",
+        )
+        .unwrap();
+        ok(
+            std::process::Command::new("docker")
+                .args(["build", "-q", "-t", node_image])
+                .arg(context.path())
+                .output()
+                .unwrap(),
+            "building the node image",
+        );
+    }
+    node_image
+}
+
+/// The test's own network and the node containers on it, removed (with
+/// their engines' volumes) when dropped, pass or fail.
+pub struct Nodes {
+    pub network: String,
+    pub containers: Vec<String>,
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for container in &self.containers {
+            docker(&["rm", "-f", "-v", container]);
+        }
+        docker(&["network", "rm", &self.network]);
+    }
+}
+
+impl Nodes {
+    /// The test's own network, no node yet.
+    pub fn new() -> Nodes {
+        let nodes = Nodes {
+            network: unique_name(),
+            containers: Vec::new(),
+        };
+        ok(
+            Command::new("docker")
+                .args(["network", "create", &nodes.network])
+                .output()
+                .unwrap(),
+            "creating the test network",
+        );
+        nodes
+    }
+
+    /// Starts a node: a container `name` (host name `hostname`) running its
+    /// own Docker engine with the bridge `bip`, reachable on the test's
+    /// network at tcp://<its address>:2375 (plain tcp: on that network
+    /// only). Stopped and started again, its engine comes back.
+    pub fn start(&mut self, name: &str, hostname: &str, bip: &str) {
+        self.containers.push(name.to_string());
+        let engine = format!(
+            "rm -f /var/run/docker.pid; exec dockerd --bip {bip} -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2375"
+        );
+        ok(
+            Command::new("docker")
+                .args(["run", "-d", "--name", name, "--hostname", hostname])
+                .args(["--network", &self.network])
+                .args(["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN"])
+                .args(["--security-opt", "seccomp=unconfined", "--cgroupns", "host"])
+                .args([
+                    "-v",
+                    "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                    "-v",
+                    "/var/lib/docker",
+                ])
+                .args([node_image(), "sh", "-c", &engine])
+                .output()
+                .unwrap(),
+            "starting a node",
+        );
+    }
+
+    /// A node container's address on the test's network.
+    pub fn address(&self, name: &str) -> String {
+        let template = format!(
+            "{{{{(index .NetworkSettings.Networks \"{}\").IPAddress}}}}",
+            self.network
+        );
+        docker(&["inspect", "--format", &template, name])
+    }
+}
