@@ -6,7 +6,8 @@
 mod support;
 
 use support::engine::{
-    docker, docker_both_streams, docker_with_input, eventually, ok, Nodes, Project, Terminal,
+    docker, docker_both_streams, docker_may_fail, docker_with_input, eventually, ok, Nodes,
+    Project, Terminal,
 };
 
 const BASE_SERVICE: &str = "FROM reyns/reyns-base\n";
@@ -274,18 +275,15 @@ fn base_image_runs_supervisord_sshd_and_env() {
         .success()
         .stdout_has("65527\n0\n");
     // No private key in the images: host keys are made per container.
+    // grep exits 1 when nothing matches; 2 is an error.
     let private = docker(&[
         "run",
         "--rm",
         "--entrypoint",
-        "grep",
+        "sh",
         "reyns/reyns-dns",
-        "-rlI",
-        "-e",
-        "BEGIN [A-Z ]*PRIVATE KEY",
-        "/",
-        "--exclude-dir=proc",
-        "--exclude-dir=sys",
+        "-c",
+        "grep -rlI -e 'BEGIN [A-Z ]*PRIVATE KEY' / --exclude-dir=proc --exclude-dir=sys; [ $? -le 1 ]",
     ]);
     assert!(private.is_empty(), "private keys in the image: {private}");
     // No password login: sshd refuses the password method outright.
@@ -608,7 +606,7 @@ fn build_all_follows_from_chains_in_parallel_and_caches() {
         "{started:?}"
     );
     let image = |name: &str| {
-        docker(&[
+        docker_may_fail(&[
             "image",
             "inspect",
             "--format",
@@ -616,14 +614,19 @@ fn build_all_follows_from_chains_in_parallel_and_caches() {
             &format!("{}/{name}", project.name),
         ])
     };
-    let first: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|n| image(n)).collect();
-    assert!(first.iter().all(|id| !id.is_empty()));
-    assert!(image("f").is_empty(), "no_autobuild was built by build:all");
+    let first: Vec<Option<String>> = ["a", "b", "c", "d", "e"].iter().map(|n| image(n)).collect();
+    assert!(
+        first
+            .iter()
+            .all(|id| id.as_ref().is_some_and(|id| !id.is_empty())),
+        "{first:?}"
+    );
+    assert!(image("f").is_none(), "no_autobuild was built by build:all");
     project.reyns("build:all").run().success();
-    let second: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|n| image(n)).collect();
+    let second: Vec<Option<String>> = ["a", "b", "c", "d", "e"].iter().map(|n| image(n)).collect();
     assert_eq!(first, second, "a second build:all changed images");
     project.reyns("build:f").run().success();
-    assert!(!image("f").is_empty());
+    assert!(image("f").is_some());
 }
 
 #[test]

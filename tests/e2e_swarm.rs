@@ -170,6 +170,29 @@ fn the_demo_on_a_three_node_swarm() {
         ),
     );
     let conf = "conf=default-swarm";
+
+    // Faults named before anything changes: a worker as the manager, a
+    // group no node is labelled with.
+    let host_conf = std::fs::read_to_string(project.dir.join("host.conf")).unwrap();
+    project.file(
+        "host.conf",
+        &host_conf.replacen(&manager, &endpoint("worker1"), 1),
+    );
+    project
+        .reyns("ps")
+        .run()
+        .code(1)
+        .stderr_has("is not a swarm manager");
+    project.file("host.conf", &host_conf);
+    project.file(
+        "nowhere.conf",
+        "[{\"service\": \"demo\", \"instance\": \"lost\", \"group\": \"nowhere\"}]\n",
+    );
+    project
+        .reyns("run:all,conf=nowhere")
+        .run()
+        .code(1)
+        .stderr_has("no swarm node is labelled reyns.group=nowhere");
     let run_all = format!("run:all,{conf}");
 
     // Images on every node before anything runs: a node without them is

@@ -12,13 +12,35 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs `docker ARGS` and returns its trimmed stdout (empty on failure).
+/// Runs `docker ARGS` and returns its trimmed stdout; fails the test, with
+/// docker's error, when docker fails (a check on empty output must not pass
+/// because docker did not answer).
 pub fn docker(args: &[&str]) -> String {
     let output = Command::new("docker")
         .args(args)
         .output()
         .expect("run docker");
+    assert!(
+        output.status.success(),
+        "docker {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Runs `docker ARGS` where failing is expected (cleaning up what may be
+/// gone, probing what may not be there yet): its trimmed stdout, `None`
+/// when docker failed.
+pub fn docker_may_fail(args: &[&str]) -> Option<String> {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 /// Runs `docker ARGS`; what it printed on stdout and stderr, in that order
@@ -133,28 +155,36 @@ impl Project {
 
 impl Drop for Project {
     fn drop(&mut self) {
-        let ids = self.containers();
+        // Cleaning up never fails the test (nor aborts one that failed).
+        let filter = format!("label=reyns.project={}", self.name);
+        let ids: Vec<String> = docker_may_fail(&["ps", "-aq", "--no-trunc", "--filter", &filter])
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
         if !ids.is_empty() {
             let mut args = vec!["rm", "-f", "-v"];
             args.extend(ids.iter().map(String::as_str));
-            docker(&args);
+            docker_may_fail(&args);
         }
-        let volumes: Vec<String> = docker(&["volume", "ls", "-q"])
+        let volumes: Vec<String> = docker_may_fail(&["volume", "ls", "-q"])
+            .unwrap_or_default()
             .lines()
             .filter(|v| v.starts_with(&format!("{}-", self.name)))
             .map(str::to_string)
             .collect();
         for volume in volumes {
-            docker(&["volume", "rm", "-f", &volume]);
+            docker_may_fail(&["volume", "rm", "-f", &volume]);
         }
-        let images = docker(&[
+        let images = docker_may_fail(&[
             "images",
             "--format",
             "{{.Repository}}",
             &format!("{}/*", self.name),
-        ]);
+        ])
+        .unwrap_or_default();
         for image in images.lines() {
-            docker(&["rmi", "-f", image]);
+            docker_may_fail(&["rmi", "-f", image]);
         }
     }
 }
@@ -164,6 +194,16 @@ impl Drop for Project {
 pub fn ensure_images() {
     static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     DONE.get_or_init(|| {
+        // Without an engine, one line says so (CI always has one).
+        let engine = Command::new("docker")
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .output();
+        if !engine.as_ref().is_ok_and(|out| out.status.success()) {
+            let said = engine
+                .map(|out| String::from_utf8_lossy(&out.stderr).trim().to_string())
+                .unwrap_or_else(|err| err.to_string());
+            panic!("the end-to-end tests need a running Docker engine (`docker version`: {said})");
+        }
         let lock_path = super::repo().join("target/reyns-e2e-init.lock");
         let lock = std::fs::File::create(&lock_path).expect("lock file");
         // Released when `lock` drops.
@@ -357,9 +397,9 @@ pub struct Nodes {
 impl Drop for Nodes {
     fn drop(&mut self) {
         for container in &self.containers {
-            docker(&["rm", "-f", "-v", container]);
+            docker_may_fail(&["rm", "-f", "-v", container]);
         }
-        docker(&["network", "rm", &self.network]);
+        docker_may_fail(&["network", "rm", &self.network]);
     }
 }
 
