@@ -201,6 +201,26 @@ pub fn read(argv: &[String]) -> Result<Outcome, Box<EvalAltResult>> {
     Ok(Outcome::of(&output))
 }
 
+/// Runs read-only docker commands side by side ([`read`] each, in a
+/// thread of its own); their outcomes in order, an error as its text
+/// (script errors cannot cross threads).
+pub fn read_side_by_side(argvs: &[Vec<String>]) -> Vec<Result<Outcome, String>> {
+    std::thread::scope(|scope| {
+        let running: Vec<_> = argvs
+            .iter()
+            .map(|argv| scope.spawn(move || read(argv).map_err(|err| err.to_string())))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err("a docker query thread panicked".to_string()))
+            })
+            .collect()
+    })
+}
+
 /// Like [`read`], failing on a non-zero exit; returns the trimmed stdout.
 pub fn read_checked(argv: &[String]) -> Result<String, Box<EvalAltResult>> {
     let outcome = read(argv)?;

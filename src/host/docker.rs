@@ -7,9 +7,7 @@
 //! shell, instead of run. Queries always run.
 
 use super::{fail, strings, to_map, HostResult};
-use crate::exec::{
-    checked, failed, inherited, pipeline, program, read, read_checked, shown, Mode, Outcome,
-};
+use crate::exec::{checked, failed, inherited, pipeline, program, read, read_checked, shown, Mode};
 use crate::graph::jobs::{run_graph, Commands, Job};
 use crate::graph::readiness::Readiness;
 use rhai::plugin::*;
@@ -193,21 +191,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn query_each(batch: Array) -> Result<Array, Box<EvalAltResult>> {
         let argvs = argv_lists(&batch, "docker::query_each")?;
-        // Script errors cannot cross threads: each thread hands back text.
-        let outcomes: Vec<Result<Outcome, String>> = std::thread::scope(|scope| {
-            let running: Vec<_> = argvs
-                .iter()
-                .map(|argv| scope.spawn(move || read(argv).map_err(|err| err.to_string())))
-                .collect();
-            running
-                .into_iter()
-                .map(|thread| {
-                    thread
-                        .join()
-                        .unwrap_or_else(|_| Err("a docker query thread panicked".to_string()))
-                })
-                .collect()
-        });
+        let outcomes = crate::exec::read_side_by_side(&argvs);
         outcomes
             .into_iter()
             .map(|done| Ok(done.or_else(fail)?.to_map().into()))

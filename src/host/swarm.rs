@@ -10,21 +10,7 @@ use rhai::{Array, Dynamic, Map};
 
 /// Runs read-only docker commands side by side, in order of `argvs`.
 fn read_each(argvs: Vec<Vec<String>>) -> HostResult<Vec<Outcome>> {
-    let outcomes: Vec<Result<Outcome, String>> = std::thread::scope(|scope| {
-        let running: Vec<_> = argvs
-            .iter()
-            .map(|argv| scope.spawn(move || exec::read(argv).map_err(|err| err.to_string())))
-            .collect();
-        running
-            .into_iter()
-            .map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|_| Err("a docker query thread panicked".into()))
-            })
-            .collect()
-    });
-    outcomes
+    exec::read_side_by_side(&argvs)
         .into_iter()
         .map(|done| done.or_else(fail))
         .collect()
