@@ -1,0 +1,370 @@
+//! Converge against the fake docker: what is started, kept or recreated and why, read-ahead, orphans, start-first replacements.
+
+use super::*;
+
+#[test]
+fn stopped_instance_is_started_again() {
+    let test = demo_one();
+    test.run().success();
+    let test = test.args("_stop:demo,one");
+    test.run().success();
+    let test = test.args("run:demo,instance=one");
+    let commands = test.run().success().stderr_has("started 1").docker;
+    assert!(
+        commands.contains("docker start proj-demo-one\n"),
+        "{commands}"
+    );
+    assert!(!commands.contains("docker run"), "{commands}");
+    assert!(
+        commands.contains("docker logs --follow --since <time> proj-demo-one"),
+        "{commands}"
+    );
+}
+
+#[test]
+fn running_unchanged_instance_is_kept_with_one_ps_and_one_inspect() {
+    let test = demo_one();
+    test.run().success();
+    let commands = test
+        .run()
+        .success()
+        .stderr_has("already running, unchanged")
+        .stderr_has("created 0, started 0, recreated 0, kept 1")
+        .docker;
+    assert_eq!(docker_verbs(&commands), ["ps", "inspect"], "{commands}");
+}
+
+#[test]
+fn a_verbs_first_reads_start_ahead_on_its_next_run_unless_the_project_is_locked() {
+    let test = Test::demo()
+        .args("ps")
+        .env("REYNS_READAHEAD", "1")
+        .env("LOG_LEVEL", "DEBUG")
+        .docker_answer("ps.jsonl", &ps_row("demo", "one", "running"));
+    let first = test.run().success();
+    assert!(!first.stderr.contains("(read ahead)"), "{}", first.stderr);
+    let remembered = std::fs::read_dir(test.home.join("readahead"))
+        .expect("a readahead folder")
+        .count();
+    assert_eq!(remembered, 1, "one file for the project");
+
+    // The next `ps` gets its one docker ps from the read started ahead.
+    let second = test.run().success().stderr_has("(read ahead)");
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(docker_verbs(&second.docker), ["ps"], "{}", second.docker);
+
+    // While another reyns holds the project's lock, nothing is read ahead.
+    std::fs::create_dir_all(test.home.join("locks")).expect("locks folder");
+    let lock = std::fs::File::create(test.home.join("locks").join("proj.lock")).expect("lock file");
+    lock.lock().expect("hold the project lock");
+    let locked = test.run().success();
+    assert!(!locked.stderr.contains("(read ahead)"), "{}", locked.stderr);
+    assert_eq!(locked.stdout, first.stdout);
+    drop(lock);
+
+    // A converge reads ps and inspect before it changes anything: both start ahead.
+    let test = demo_one()
+        .env("REYNS_READAHEAD", "1")
+        .env("LOG_LEVEL", "DEBUG");
+    test.run().success();
+    test.run().success();
+    let kept = test.run().success().stderr_has("kept 1");
+    assert_eq!(
+        kept.stderr.matches("(read ahead)").count(),
+        2,
+        "{}",
+        kept.stderr
+    );
+    // Both started at once: the fake docker logs them in either order.
+    let mut verbs = docker_verbs(&kept.docker);
+    verbs.sort();
+    assert_eq!(verbs, ["inspect", "ps"], "{}", kept.docker);
+}
+
+#[test]
+fn env_order_does_not_change_the_hash_but_a_value_does() {
+    let test = demo_one().env("AAA", "1");
+    test.run().success();
+    let hash = |log: &str| {
+        let at = log.rfind("reyns.hash=").expect("a hash label") + 11;
+        log[at..at + 64].to_string()
+    };
+    let raw = std::fs::read_to_string(test.docker_log_path()).unwrap();
+    let first = hash(&raw);
+    // The same inputs in another order of the environment: kept.
+    let test = test.env("ZZZ", "2");
+    let commands = test.run().success().stderr_has("kept 1").docker;
+    assert!(!commands.contains("docker run"), "{commands}");
+    // A changed value: recreated, with the reason in words.
+    let test = test.env("EXAMPLE_ENV_VAR", "second");
+    let commands = test
+        .run()
+        .success()
+        .stderr_has("recreated 1 (proj-demo-one: env EXAMPLE_ENV_VAR changed)")
+        .docker;
+    // Start-first: the replacement runs and is ready under a temporary
+    // name, takes the DNS name, then the old one drains, stops and goes.
+    let replaced = "docker exec proj-demo-one_next /usr/local/bin/dns-register.sh 172.17.0.9\n\
+        docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\n\
+        docker rename proj-demo-one_next proj-demo-one";
+    assert!(
+        commands.contains(
+            "docker run --detach --init --name proj-demo-one_next --env DNS_REGISTER=later "
+        ) && commands.contains(replaced),
+        "{commands}"
+    );
+    let raw = std::fs::read_to_string(test.docker_log_path()).unwrap();
+    assert_ne!(first, hash(&raw));
+}
+
+#[test]
+fn a_hash_that_differs_with_the_same_inputs_is_told_as_docker_arguments() {
+    let test = demo_one();
+    test.run().success();
+    // The container as the engine remembers it, with another hash label
+    // but the same inputs label: only the `docker run` argv (hashed, not
+    // itemised in the inputs) can differ.
+    let remembered = test.fake_container_path("proj-demo-one");
+    let record = std::fs::read_to_string(&remembered).expect("the fake engine's container");
+    let at = record.find("reyns.hash=").expect("a hash label") + "reyns.hash=".len();
+    let altered = format!("{}{}{}", &record[..at], "0".repeat(64), &record[at + 64..]);
+    std::fs::write(&remembered, altered).expect("alter the hash label");
+    test.run()
+        .success()
+        .stderr_has("recreated 1 (proj-demo-one: docker arguments changed)");
+}
+
+#[test]
+fn golden_plan_of_a_changed_platform() {
+    let test = Test::demo().env("EXAMPLE_ENV_VAR", "first").args("run:all");
+    test.run().success();
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "second")
+        .args("run:all,plan=True");
+    let commands = test
+        .run()
+        .success()
+        .golden_stdout("plan-changed-env")
+        .docker;
+    // One ps, one batched inspect: the DNS removal of the recreated instance
+    // uses the addresses that inspect already gave.
+    assert_eq!(
+        docker_verbs(&commands),
+        ["ps", "inspect"],
+        "plan mode ran more:\n{commands}"
+    );
+    // Up to date: only keep lines.
+    let test = test.env("EXAMPLE_ENV_VAR", "first");
+    let out = test.run().success();
+    assert!(
+        out.stdout.lines().all(|line| line.starts_with("keep ")) && out.stdout.lines().count() == 4,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn orphans_are_reported_and_removed_only_when_asked() {
+    let test = Test::demo()
+        .env("EXAMPLE_ENV_VAR", "x")
+        .args("run:demo,instance=extra,linked=False");
+    test.run().success();
+    let test = test.args("run:all,plan=True");
+    test.run().success().stdout_has("orphan proj-demo-extra");
+    let test = test.args("run:all");
+    test.run()
+        .success()
+        .stderr_has("remove_orphans=True removes it");
+    assert!(!test
+        .docker_log()
+        .contains("docker rm --force proj-demo-extra"));
+    let test = test.args("run:all,remove_orphans=True");
+    test.run().success();
+    assert!(test
+        .docker_log()
+        .contains("docker rm --force proj-demo-extra"));
+}
+
+#[test]
+fn restart_policy_defaults_by_type_and_is_checked() {
+    let test = Test::demo()
+        .env("SERVICE_IP", "10.0.0.5")
+        .env("EXAMPLE_ENV_VAR", "x")
+        .args("run:demo,instance=master,linked=False");
+    test.run().success();
+    assert!(test.docker_log().contains("--restart unless-stopped"));
+    let test = test.args("run:demo,instance=two,linked=False,restart=always");
+    test.run().success();
+    assert!(test.docker_log().contains("--restart always proj/demo"));
+    test.args("run:demo,instance=three,restart=sometimes")
+        .run()
+        .code(2)
+        .stderr_has("restart=sometimes");
+}
+
+#[test]
+fn rerun_recreates_through_run() {
+    let test = demo_one();
+    test.run().success();
+    let test = test.args("rerun:demo,one");
+    let commands = test.run().success().stderr_has("recreate=always").docker;
+    assert!(
+        commands.contains(
+            "docker rm --force proj-demo-one\ndocker rename proj-demo-one_next proj-demo-one"
+        ),
+        "{commands}"
+    );
+}
+
+/// `build` runs `init` again when Reyns' images are the very ones `init`
+/// built, from definitions other than this reyns' (an upgrade), and only
+/// then: not when they match, nor for images `init` did not record, nor
+/// on an unreadable record. `doctor` names it as a problem.
+#[test]
+fn build_rebuilds_reyns_images_built_from_other_definitions() {
+    let test = Test::demo().args("init");
+    test.run().success();
+    let record_path = test.home.join("images-debian12.json");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record_path).expect("init's record"))
+            .expect("JSON");
+    assert_eq!(
+        record["ids"]["reyns/reyns-base"], "sha256:fake-reyns/reyns-base",
+        "{record}"
+    );
+    let builds_reyns_images = |commands: &str| {
+        commands.contains("docker build --force-rm --tag reyns/reyns-common-debian12")
+    };
+    let test = test.args("build:demo");
+    let same = test.run().success();
+    assert!(!builds_reyns_images(&same.docker), "{}", same.docker);
+
+    let mut upgraded = record.clone();
+    upgraded["definition"] = "the digest of another reyns' definitions".into();
+    std::fs::write(&record_path, upgraded.to_string()).unwrap();
+    let test = test.args("doctor");
+    test.run().code(1).stdout_has(
+        "problem: Reyns' images here were built from another reyns' definitions: run `reyns init`",
+    );
+    let test = test.args("build:demo");
+    let rebuilt = test
+        .run()
+        .success()
+        .stderr_has("Reyns' images were built from other definitions than this reyns'");
+    assert!(builds_reyns_images(&rebuilt.docker), "{}", rebuilt.docker);
+    assert!(
+        rebuilt
+            .docker
+            .contains("docker build --force-rm --tag proj/demo"),
+        "{}",
+        rebuilt.docker
+    );
+
+    let mut not_recorded = upgraded.clone();
+    not_recorded["ids"]["reyns/reyns-base"] = "sha256:built-by-hand".into();
+    std::fs::write(&record_path, not_recorded.to_string()).unwrap();
+    let unjudged = test.run().success();
+    assert!(
+        !builds_reyns_images(&unjudged.docker),
+        "{}",
+        unjudged.docker
+    );
+
+    std::fs::write(&record_path, "{ not json").unwrap();
+    let unreadable = test.run().success();
+    assert!(
+        !builds_reyns_images(&unreadable.docker),
+        "{}",
+        unreadable.docker
+    );
+}
+
+// ---- golden docker commands ----
+
+#[test]
+fn a_replacement_that_never_gets_ready_is_removed_and_the_old_one_kept() {
+    let test = demo_one();
+    test.run().success();
+    let old = std::fs::read_to_string(test.fake_container_path("proj-demo-one")).unwrap();
+    // The replacement's readiness check (`# reyns: ready tcp 22`) fails.
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "second")
+        .args("run:demo,instance=one,timeout=1")
+        .docker_answer("fail-on", "docker exec proj-demo-one_next /bin/sh\n");
+    let out = test
+        .run()
+        .code(1)
+        .stderr_has("its replacement did not become ready and was removed; the old proj-demo-one keeps running unchanged")
+        .stderr_has("the readiness check `tcp 22` did not pass within 1 s");
+    let after_ready = ["dns-register.sh", "docker stop", "docker rename"];
+    assert!(
+        after_ready.iter().all(|step| !out.docker.contains(step)),
+        "{}",
+        out.docker
+    );
+    assert!(
+        out.docker
+            .ends_with("docker rm --force proj-demo-one_next\n"),
+        "{}",
+        out.docker
+    );
+    assert!(!test.fake_container_path("proj-demo-one_next").exists());
+    assert_eq!(
+        std::fs::read_to_string(test.fake_container_path("proj-demo-one")).unwrap(),
+        old
+    );
+}
+
+#[test]
+fn a_failed_step_after_the_name_moved_is_not_called_an_undone_replacement() {
+    let test = demo_one();
+    test.run().success();
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "second")
+        .docker_answer("fail-on", "docker rename proj-demo-one_next\n");
+    let out = test
+        .run()
+        .code(1)
+        .stderr_has("proj-demo-one did not start:");
+    assert!(!out.stderr.contains("was removed"), "{}", out.stderr);
+    assert!(
+        !out.docker.contains("docker rm --force proj-demo-one_next"),
+        "{}",
+        out.docker
+    );
+}
+
+#[test]
+fn the_plan_says_how_each_recreate_replaces() {
+    let test = demo_one();
+    test.run().success();
+    let test = test.env("EXAMPLE_ENV_VAR", "second");
+    let test = test.args("run:demo,instance=one,plan=True");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (start-first): env EXAMPLE_ENV_VAR changed");
+    let test = test.args("run:demo,instance=one,plan=True,update_order=stop-first");
+    test.run().success().stdout_has(
+        "recreate proj-demo-one (stop-first, update_order=stop-first): env EXAMPLE_ENV_VAR changed",
+    );
+    let test = test.args("run:demo,instance=one,plan=True,extra_args=--publish 8080:80");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (stop-first, extra_args publishes ports): ");
+    let test =
+        test.args("run:demo,instance=one,plan=True,extra_args=--cap-add NET_ADMIN --network host");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (stop-first, extra_args uses the host network): ");
+    let test = test.args("run:demo,instance=one,plan=True,persistent_data=True");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (stop-first, persistent data): ")
+        .stdout_has(
+            "docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\ndocker run ",
+        );
+    test.args("run:demo,instance=one,update_order=sideways")
+        .run()
+        .code(2)
+        .stderr_has("update_order=sideways: use start-first or stop-first");
+}
