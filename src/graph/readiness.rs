@@ -6,7 +6,7 @@
 //! 50 ms after the marker, then backing off to one try a second.
 
 use crate::contract;
-use crate::exec::{self, fail, string_list, HostResult, Mode};
+use crate::exec::{self, fail, HostResult, Mode};
 use crate::swarm::{self, Rollout};
 use rhai::Map;
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What makes a started container ready, or failed.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Readiness {
     /// docker's global options that reach the container's engine (`--host ...`).
     flags: Vec<String>,
@@ -38,80 +38,87 @@ pub struct Readiness {
     node_flags: BTreeMap<String, Vec<String>>,
 }
 
+/// Seconds to wait for an instance to be ready when nothing says otherwise
+/// (`run`'s `timeout=` defaults to it too: `docker::ready_timeout()`).
+pub const DEFAULT_TIMEOUT_SECONDS: i64 = 300;
+
+/// A wait as scripts describe it, its defaults in one place:
+/// `#{container, ready, failed, timeout, settle, docker, check, check_shown}`,
+/// or on a swarm `#{service, timeout, docker, nodes, check_shown}`. An
+/// unknown key is an error (a misspelt key would otherwise be a default).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadinessSpec {
+    container: Option<String>,
+    /// The entrypoint's markers by default ([`crate::contract`]).
+    ready: Option<String>,
+    failed: Option<String>,
+    #[serde(default = "default_timeout")]
+    timeout: i64,
+    /// Seconds to wait on once ready (a conf entry's `sleep`).
+    settle: Option<Seconds>,
+    /// docker's global options that reach the engine.
+    #[serde(default)]
+    docker: Vec<String>,
+    /// The readiness check, run with `docker exec` (empty: none).
+    #[serde(default)]
+    check: Vec<String>,
+    check_shown: Option<String>,
+    service: Option<String>,
+    /// Swarm node id -> docker's options that reach its engine.
+    #[serde(default)]
+    nodes: BTreeMap<String, Vec<String>>,
+}
+
+fn default_timeout() -> i64 {
+    DEFAULT_TIMEOUT_SECONDS
+}
+
+/// Seconds as scripts write them: whole or not.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Seconds {
+    Whole(i64),
+    Fraction(f64),
+}
+
+impl Seconds {
+    fn value(self) -> f64 {
+        match self {
+            Seconds::Whole(n) => n as f64,
+            Seconds::Fraction(f) => f,
+        }
+    }
+}
+
 /// The first and the longest pause between two tries of a readiness check.
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
 impl Readiness {
-    /// Reads `#{container, ready, failed, timeout, settle, docker, check,
-    /// check_shown}`; `ready` and `failed` default to the entrypoint's
-    /// markers (`crate::contract`). On a swarm, `#{service, timeout,
-    /// docker}`: the service's rollout is waited for instead.
+    /// Reads a wait as scripts describe it (see [`ReadinessSpec`]).
     pub fn from_map(map: &Map) -> HostResult<Readiness> {
-        let text = |key: &str, default: Option<&str>| -> HostResult<String> {
-            match (map.get(key), default) {
-                (Some(value), _) if value.is_string() => Ok(value.to_string()),
-                (None, Some(default)) => Ok(default.to_string()),
-                _ => fail(format!("readiness needs a string `{key}`")),
-            }
+        let spec: ReadinessSpec = rhai::serde::from_dynamic(&map.clone().into())
+            .or_else(|err| fail(format!("a readiness wait: {err}")))?;
+        let container = match (&spec.service, spec.container) {
+            (Some(_), _) => String::new(),
+            (None, Some(container)) => container,
+            (None, None) => return fail("a readiness wait needs a `container` (or a `service`)"),
         };
-        let seconds = map
-            .get("timeout")
-            .and_then(|v| v.as_int().ok())
-            .unwrap_or(120);
-        let flags = string_list(map, "docker", "a readiness wait")?;
-        let check = string_list(map, "check", "a readiness wait")?;
-        let check_shown = match map.get("check_shown") {
-            Some(value) if value.is_string() => value.to_string(),
-            _ => check.join(" "),
-        };
-        let service = map
-            .get("service")
-            .filter(|value| value.is_string())
-            .map(|value| value.to_string());
         Ok(Readiness {
-            flags,
-            container: if service.is_some() {
-                String::new()
-            } else {
-                text("container", None)?
-            },
-            ready: text("ready", Some(contract::READY_MARKER))?,
-            failed: text("failed", Some(contract::FAILED_MARKER))?,
-            timeout: Duration::from_secs(seconds.max(1) as u64),
-            settle: Duration::from_secs_f64(
-                map.get("settle")
-                    .and_then(|v| {
-                        v.as_float()
-                            .ok()
-                            .or_else(|| v.as_int().ok().map(|n| n as f64))
-                    })
-                    .unwrap_or(0.0)
-                    .max(0.0),
-            ),
-            check,
-            check_shown,
-            service,
+            flags: spec.docker,
+            container,
+            ready: spec.ready.unwrap_or_else(|| contract::READY_MARKER.into()),
+            failed: spec
+                .failed
+                .unwrap_or_else(|| contract::FAILED_MARKER.into()),
+            timeout: Duration::from_secs(spec.timeout.max(1) as u64),
+            settle: Duration::from_secs_f64(spec.settle.map_or(0.0, Seconds::value).max(0.0)),
+            check_shown: spec.check_shown.unwrap_or_else(|| spec.check.join(" ")),
+            check: spec.check,
+            service: spec.service,
             hash: String::new(),
-            node_flags: match map
-                .get("nodes")
-                .and_then(|nodes| nodes.read_lock::<Map>().map(|m| m.clone()))
-            {
-                Some(nodes) => nodes
-                    .iter()
-                    .map(|(id, flags)| {
-                        let flags = flags
-                            .read_lock::<rhai::Array>()
-                            .map(|a| a.clone())
-                            .unwrap_or_default();
-                        Ok((
-                            id.to_string(),
-                            exec::strings(&flags, "the nodes of a readiness wait")?,
-                        ))
-                    })
-                    .collect::<HostResult<_>>()?,
-                None => BTreeMap::new(),
-            },
+            node_flags: spec.nodes,
         })
     }
 
@@ -359,5 +366,43 @@ impl Readiness {
             }
             pause = (pause * 2).min(LONGEST_PAUSE);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait_of(pairs: &[(&str, rhai::Dynamic)]) -> HostResult<Readiness> {
+        let map: Map = pairs
+            .iter()
+            .map(|(key, value)| ((*key).into(), value.clone()))
+            .collect();
+        Readiness::from_map(&map)
+    }
+
+    #[test]
+    fn a_wait_has_one_set_of_defaults() {
+        let wait = wait_of(&[("container", "p-demo-one".into())]).unwrap();
+        assert_eq!(
+            wait.timeout,
+            Duration::from_secs(DEFAULT_TIMEOUT_SECONDS as u64)
+        );
+        assert_eq!(wait.ready, contract::READY_MARKER);
+        assert!(wait.settle.is_zero() && wait.check.is_empty());
+    }
+
+    #[test]
+    fn seconds_are_whole_or_not_and_unknown_keys_are_named() {
+        let whole = wait_of(&[("container", "c".into()), ("settle", 2_i64.into())]).unwrap();
+        assert_eq!(whole.settle, Duration::from_secs(2));
+        let fraction = wait_of(&[("container", "c".into()), ("settle", 0.5_f64.into())]).unwrap();
+        assert_eq!(fraction.settle, Duration::from_millis(500));
+        let unset = wait_of(&[("container", "c".into()), ("settle", rhai::Dynamic::UNIT)]).unwrap();
+        assert!(unset.settle.is_zero());
+        let err = wait_of(&[("container", "c".into()), ("timout", 5_i64.into())]).unwrap_err();
+        assert!(err.to_string().contains("timout"), "{err}");
+        let err = wait_of(&[("timeout", 5_i64.into())]).unwrap_err();
+        assert!(err.to_string().contains("container"), "{err}");
     }
 }

@@ -349,6 +349,16 @@ pub mod api {
         Ok(ordered.into_iter().map(Dynamic::from).collect())
     }
 
+    /// Seconds to wait for an instance to be ready when nothing says
+    /// otherwise: the default of a wait's `timeout` and of `run`'s `timeout=`.
+    ///
+    /// ```rhai
+    /// const OPTIONS = #{ timeout: [docker::ready_timeout(), "seconds to wait for an instance to be ready"] };
+    /// ```
+    pub fn ready_timeout() -> i64 {
+        crate::graph::readiness::DEFAULT_TIMEOUT_SECONDS
+    }
+
     /// Follows a container's log until `ready` or `failed` appears (or the log
     /// ends, or `timeout` seconds pass); both default to the entrypoint's
     /// markers (`contract::ready_marker()`). Returns `#{ok, output}`.
