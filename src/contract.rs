@@ -34,6 +34,20 @@ pub const LABELS: [&str; 11] = [
     "create",
 ];
 
+/// The env vars reyns sets on every instance that the entrypoint reads
+/// (`${NAME:-}`): `lib/argv.rhai` passes each (its list of fixed vars), and
+/// a test holds both to this list.
+pub const ENTRYPOINT_ENV: [&str; 8] = [
+    "SERVICE",
+    "INSTANCE",
+    "PERSISTENT_DATA",
+    "PERSISTENT_LOG",
+    "PERSISTENT_OPT",
+    "PERSISTENT_HOME",
+    "SAFEMODE",
+    "SAFE_PERSISTENCY",
+];
+
 /// The DNS zone instances register in (`demo-one.local.zone`).
 pub const ZONE: &str = "local.zone";
 
@@ -126,6 +140,10 @@ mod tests {
         );
         for script in ["bench/run", "bench/scenario"] {
             spells(script, &format!("marker='{READY_MARKER}'"));
+        }
+        for name in ENTRYPOINT_ENV {
+            spells(entrypoint, &format!("${{{name}:-"));
+            spells("scripts/lib/argv.rhai", &format!("\"{name}\""));
         }
         let zone_helper = "images/reyns-base-debian12/zone.sh";
         spells(zone_helper, &format!("zone={ZONE}\n"));

@@ -51,7 +51,7 @@ fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
             "run".into(),
             "--rm".into(),
             "--interactive".into(),
-            "reyns/reyns-base".into(),
+            format!("{}/reyns-base", crate::contract::IMAGE_NAMESPACE),
         ],
     };
     argv.extend(

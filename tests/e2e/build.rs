@@ -190,11 +190,24 @@ fn build_errors_are_clear() {
         .run()
         .code(1)
         .stderr_has("2 prestartup scripts");
+    // A failing step is named with docker's own words, not a retry hint.
+    project.service(
+        "failing",
+        &format!("{BASE_SERVICE}RUN echo building && false\n"),
+        &[],
+    );
+    project
+        .reyns("build:failing")
+        .run()
+        .code(1)
+        .stderr_has("could not build failing (step 2/")
+        .stderr_has("`RUN echo building && false` returned a non-zero code: 1)");
     project
         .reyns("build:Bad_Name")
         .run()
         .code(2)
         .stderr_has("has a `_`");
+    std::fs::remove_dir_all(project.dir.join("services/failing")).unwrap();
     project.reyns("build:all").run().code(1);
     assert!(
         docker(&["images", "-q", &format!("{}/*", project.name)]).is_empty(),
