@@ -113,11 +113,37 @@ pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
 
 /// `docker ARGV` in a process group of its own (see [`command`]), not logged.
 fn own_group(argv: &[String]) -> HostResult<duct::Expression> {
-    Ok(duct::cmd(program()?, argv).before_spawn(|child| {
+    Ok(in_own_group(duct::cmd(program()?, argv)))
+}
+
+/// An expression whose process gets a process group of its own (Ctrl-C
+/// reaches reyns only, which lets it finish).
+fn in_own_group(expression: duct::Expression) -> duct::Expression {
+    expression.before_spawn(|child| {
         use std::os::unix::process::CommandExt;
         child.process_group(0);
         Ok(())
-    }))
+    })
+}
+
+/// A host program other than docker (`nsupdate`, `git`, a project's
+/// `setup.sh`): `argv[0]` found on PATH (a clear error naming it when
+/// missing), logged at DEBUG, in a process group of its own, and counted as
+/// a change, like every [`command`]: the one way reyns starts one, so the
+/// read-ahead rule holds by construction (`logged`: how DEBUG shows it, for
+/// arguments that must not be printed).
+pub fn host_program(argv: &[String], logged: Option<&str>) -> HostResult<duct::Expression> {
+    let Some((name, args)) = argv.split_first() else {
+        return fail("no program to run");
+    };
+    let program = which::which(name)
+        .or_else(|_| fail(format!("`{name}` was not found on PATH: install it first")))?;
+    readahead::changing();
+    log::log(
+        Level::Debug,
+        &format!("$ {}", logged.map_or_else(|| shown(argv), str::to_string)),
+    );
+    Ok(in_own_group(duct::cmd(program, args)))
 }
 
 /// Like [`command`], but in reyns' own process group, for commands that own
@@ -147,7 +173,7 @@ struct OutcomeShown<'a> {
 
 impl Outcome {
     /// What a finished command's output says.
-    fn of(output: &std::process::Output) -> Outcome {
+    pub fn of(output: &std::process::Output) -> Outcome {
         Outcome {
             code: exit_code(&output.status),
             stdout: String::from_utf8_lossy(&output.stdout).to_string(),

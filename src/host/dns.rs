@@ -11,39 +11,25 @@ use rhai::Map;
 
 /// Sends an update script; returns what nsupdate said.
 fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
-    if let Ok(program) = which::which("nsupdate") {
+    if which::which("nsupdate").is_ok() {
         let keys = super::keys::ensure().or_else(fail)?;
-        let key = keys.join("tsig.key");
-        super::term::log(
-            super::term::Level::Debug,
-            &format!("$ {} -k {} <<< update", program.display(), key.display()),
-        );
+        let key = keys.join("tsig.key").display().to_string();
+        let argv: Vec<String> = ["nsupdate", "-t", "5", "-k", &key]
+            .map(String::from)
+            .to_vec();
         if docker::mode() == exec::Mode::Plan {
-            println!(
-                "{} -k {} <<'EOF'\n{script}EOF",
-                program.display(),
-                key.display()
-            );
+            println!("{} <<'EOF'\n{script}EOF", shell_words::join(&argv));
             return Ok(Outcome::default());
         }
-        let output = duct::cmd(
-            program,
-            ["-t", "5", "-k"]
-                .iter()
-                .map(|a| a.to_string())
-                .chain([key.display().to_string()]),
-        )
-        .stdin_bytes(script.as_bytes().to_vec())
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .or_else(|err| fail(format!("cannot run nsupdate: {err}")))?;
-        return Ok(Outcome {
-            code: exec::exit_code(&output.status),
-            stdout: String::from_utf8_lossy(&output.stdout).to_string(),
-            stderr: String::from_utf8_lossy(&output.stderr).to_string(),
-        });
+        let logged = format!("{} <<< update", shell_words::join(&argv));
+        let output = exec::host_program(&argv, Some(&logged))?
+            .stdin_bytes(script.as_bytes().to_vec())
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .or_else(|err| fail(format!("cannot run nsupdate: {err}")))?;
+        return Ok(Outcome::of(&output));
     }
     let mut argv: Vec<String> = match container {
         Some(target) => target.argv(&["exec", "--interactive"]),

@@ -3,20 +3,13 @@
 //! project folder. The program is found on PATH; a missing one is a clear
 //! error naming it.
 
-use super::term::{self, Level};
 use super::{fail, strings, HostResult};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 
 /// Runs `argv` in the project folder to completion, capturing both outputs.
 fn capture_in_project(argv: &[String]) -> HostResult<crate::exec::Outcome> {
-    let Some((name, args)) = argv.split_first() else {
-        return fail("program::capture needs a program to run");
-    };
-    let program = which::which(name)
-        .or_else(|_| fail(format!("`{name}` was not found on PATH: install it first")))?;
-    term::log(Level::Debug, &format!("$ {}", shell_words::join(argv)));
-    let output = duct::cmd(program, args)
+    let output = crate::exec::host_program(argv, None)?
         .dir(super::project::dir())
         .stdin_null()
         .stdout_capture()
@@ -24,11 +17,7 @@ fn capture_in_project(argv: &[String]) -> HostResult<crate::exec::Outcome> {
         .unchecked()
         .run()
         .or_else(|err| fail(format!("cannot run `{}`: {err}", shell_words::join(argv))))?;
-    Ok(crate::exec::Outcome {
-        code: crate::exec::exit_code(&output.status),
-        stdout: String::from_utf8_lossy(&output.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
-    })
+    Ok(crate::exec::Outcome::of(&output))
 }
 
 #[export_module]
