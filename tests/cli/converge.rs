@@ -368,3 +368,17 @@ fn the_plan_says_how_each_recreate_replaces() {
         .code(2)
         .stderr_has("update_order=sideways: use start-first or stop-first");
 }
+
+/// The converge decision's rules, tested in Rhai (`tests/rhai/converge_rules.rhai`,
+/// run as a project verb): a case that does not hold fails naming it.
+#[test]
+fn converge_rules_hold_in_their_own_language() {
+    let test = Test::new().args("converge_rules");
+    std::fs::create_dir_all(test.dir.join("reyns")).unwrap();
+    std::fs::copy(
+        support::repo().join("tests/rhai/converge_rules.rhai"),
+        test.dir.join("reyns/converge_rules.rhai"),
+    )
+    .unwrap();
+    test.run().success().stdout_has("converge rules hold");
+}
