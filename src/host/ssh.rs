@@ -17,28 +17,34 @@ use std::time::{Duration, Instant};
 /// The user Reyns logs in as.
 const USER: &str = "reyns";
 
-/// Where to connect and who the server should be.
+/// Where to connect and who the server should be, as scripts give it:
+/// `#{host, port, container_id, key}` (`port` 22 unless said; an unknown
+/// key is an error naming it).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Target {
     host: String,
+    #[serde(default = "ssh_port")]
     port: u16,
+    /// Whose host key to remember ("" remembers none).
+    #[serde(default)]
     container_id: String,
+    /// This installation's private key.
     key: PathBuf,
+}
+
+fn ssh_port() -> u16 {
+    22
 }
 
 impl Target {
     fn from_map(map: &Map) -> HostResult<Target> {
-        let text = |key: &str| map.get(key).map(|v| v.to_string()).unwrap_or_default();
-        let port = map.get("port").and_then(|v| v.as_int().ok()).unwrap_or(22);
-        let host = text("host");
-        if host.is_empty() {
+        let target: Target = rhai::serde::from_dynamic(&map.clone().into())
+            .or_else(|err| fail(format!("an ssh target: {err}")))?;
+        if target.host.is_empty() {
             return fail("ssh needs the instance's address (`host`)");
         }
-        Ok(Target {
-            host,
-            port: u16::try_from(port).or_else(|_| fail(format!("bad ssh port {port}")))?,
-            container_id: text("container_id"),
-            key: PathBuf::from(text("key")),
-        })
+        Ok(target)
     }
 
     fn shown(&self) -> String {
