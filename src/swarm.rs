@@ -315,7 +315,8 @@ fn value_key(option: &str, value: &str) -> String {
 /// The `docker service update` that takes a service made by `old` (a
 /// `service create` argv) to what `new` makes: values removed and added
 /// per list option, single options that changed, the image and its
-/// arguments; the update and rollout settings always.
+/// arguments. A single option that disappears keeps its value on the
+/// service, but for the health check (`--no-healthcheck`).
 pub fn update_argv(old: &[String], new: &[String]) -> Vec<String> {
     let old = read_spec(old);
     let new = read_spec(new);
