@@ -141,7 +141,10 @@ pub fn host_program(argv: &[String], logged: Option<&str>) -> HostResult<duct::E
     readahead::changing();
     log::log(
         Level::Debug,
-        &format!("$ {}", logged.map_or_else(|| shown(argv), str::to_string)),
+        &format!(
+            "$ {}",
+            logged.map_or_else(|| shell_words::join(argv), str::to_string)
+        ),
     );
     Ok(in_own_group(duct::cmd(program, args)))
 }
