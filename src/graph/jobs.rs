@@ -575,4 +575,63 @@ mod tests {
         let err = check_graph(&[job("a", &["zz"])]).unwrap_err();
         assert!(err.to_string().contains("unknown `zz`"), "{err}");
     }
+
+    /// A job running `sh -c SCRIPT` (the graph's "docker" is /bin/sh here).
+    fn shell_job(id: &str, after: &[&str], script: &str) -> Job {
+        Job {
+            commands: Commands::Fixed(vec![vec!["-c".into(), script.into()]]),
+            ..job(id, after)
+        }
+    }
+
+    fn field(results: &BTreeMap<String, Map>, id: &str, key: &str) -> String {
+        results[id]
+            .get(key)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn run_graph_orders_jobs_and_starts_nothing_after_a_failure() {
+        // The only test here that runs commands: /bin/sh stands in for docker.
+        std::env::set_var("REYNS_DOCKER", "/bin/sh");
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let append = |word: &str| format!("echo {word} >> '{}'", log.display());
+        let mut no_deferred = |_: &FnPtr, _: Map| -> HostResult<Dynamic> { unreachable!() };
+
+        // b waits for a, c for b: they run in that order whatever the limit.
+        let jobs = vec![
+            shell_job("c", &["b"], &append("c")),
+            shell_job("b", &["a"], &append("b")),
+            shell_job("a", &[], &format!("sleep 0.2; {}", append("a"))),
+        ];
+        let results = run_graph(jobs, 4, false, Mode::Run, &mut no_deferred).unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "a\nb\nc\n");
+        assert!(["a", "b", "c"]
+            .iter()
+            .all(|id| field(&results, id, "ok") == "true"));
+
+        // A failure: what waits for it is skipped, and (one at a time) no
+        // job starts after it, though it waits for nothing.
+        std::fs::remove_file(&log).unwrap();
+        let jobs = vec![
+            shell_job("fails", &[], "echo broken >&2; exit 3"),
+            shell_job("after", &["fails"], &append("after")),
+            shell_job("free", &[], &append("free")),
+        ];
+        let results = run_graph(jobs, 1, false, Mode::Run, &mut no_deferred).unwrap();
+        assert_eq!(field(&results, "fails", "ok"), "false");
+        assert_eq!(field(&results, "fails", "exit_code"), "3");
+        assert!(field(&results, "fails", "stderr").contains("broken"));
+        assert_eq!(field(&results, "after", "skipped"), "true");
+        assert_eq!(field(&results, "free", "skipped"), "true");
+        assert!(!log.exists(), "a job ran after the failure");
+
+        // In plan mode nothing runs: the commands are printed.
+        let jobs = vec![shell_job("planned", &[], &append("planned"))];
+        let results = run_graph(jobs, 4, false, Mode::Plan, &mut no_deferred).unwrap();
+        assert_eq!(field(&results, "planned", "ok"), "true");
+        assert!(!log.exists(), "plan mode ran a command");
+    }
 }
