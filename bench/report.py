@@ -60,40 +60,25 @@ def main(folder):
             init = json.load(handle)["init_seconds"]
         print(f"`reyns init` on an engine without the OS image and Reyns' images (`bench/run --init`, kept by the other runs): {init:.1f} s\n")
     window = None
-    if os.path.exists(os.path.join(folder, "window.json")):
-        with open(os.path.join(folder, "window.json")) as handle:
-            windows = json.load(handle)["window_ms"]
-        print("The window of a recreate (`bench/window`): milliseconds in which the instance's name did not accept a TCP connection while a changed env var replaced it, a prober in another instance trying every 20 ms with a fresh lookup; median, and each round.\n")
-        print("| recreate | window median (ms) | each round (ms) |")
-        print("|---|---:|---|")
-        for what, figures in windows.items():
-            ordered = sorted(figures)
-            print(f"| {what} | {ordered[len(ordered) // 2]} | {', '.join(map(str, figures))} |")
-        print()
+    windows = read_json(folder, "window.json")
+    if windows:
+        windows = windows["window_ms"]
+        rounds_table("The window of a recreate (`bench/window`): milliseconds in which the instance's name did not accept a TCP connection while a changed env var replaced it, a prober in another instance trying every 20 ms with a fresh lookup; median, and each round.",
+                     ("recreate", "window median (ms)", "each round (ms)"), windows.items())
         window = max(windows["reyns run:all, start-first"])
     dns_start = None
-    if os.path.exists(os.path.join(folder, "demo.json")):
-        with open(os.path.join(folder, "demo.json")) as handle:
-            demo = json.load(handle)
-        middle = lambda figures: sorted(figures)[len(figures) // 2]
-        print("The demo from nothing (`bench/demo`): `reyns run:all` of its DNS and three instances that find each other through it, and the DNS's own start within it (from its `docker run` to ready, as reyns reports it, to 0.1 s).\n")
-        print("| what | median (s) | each round (s) |")
-        print("|---|---:|---|")
-        for what, key in (("demo run:all", "demo_run_all_s"), ("the DNS's start within it", "dns_start_s")):
-            print(f"| {what} | {middle(demo[key])} | {', '.join(map(str, demo[key]))} |")
-        print()
-        dns_start = middle(demo["dns_start_s"])
+    demo = read_json(folder, "demo.json")
+    if demo:
+        rounds_table("The demo from nothing (`bench/demo`): `reyns run:all` of its DNS and three instances that find each other through it, and the DNS's own start within it (from its `docker run` to ready, as reyns reports it, to 0.1 s).",
+                     ("what", "median (s)", "each round (s)"),
+                     [(what, demo[key]) for what, key in (("demo run:all", "demo_run_all_s"), ("the DNS's start within it", "dns_start_s"))])
+        dns_start = median_of(demo["dns_start_s"])
     failover = None
-    if os.path.exists(os.path.join(folder, "swarm.json")):
-        with open(os.path.join(folder, "swarm.json")) as handle:
-            swarm = json.load(handle)
-        median = lambda figures: sorted(figures)[len(figures) // 2]
-        print("On a three-node swarm (`bench/swarm`, nodes are dockerd containers on this host): `reyns run:all,conf=default-swarm` of the demo from nothing, with host.conf's `swarm` (each instance a service) and with `nodes` (groups on fixed engines), side by side; then the seconds from stopping the worker that runs demo-one to `demo-one` answering TCP again by name.\n")
-        print("| what | median (s) | each round (s) |")
-        print("|---|---:|---|")
-        for what, key in (("run:all on the swarm", "run_all_swarm_s"), ("run:all on nodes", "run_all_nodes_s"), ("a node's loss to demo-one answering again", "node_loss_to_answer_s")):
-            print(f"| {what} | {median(swarm[key])} | {', '.join(map(str, swarm[key]))} |")
-        print()
+    swarm = read_json(folder, "swarm.json")
+    if swarm:
+        rounds_table("On a three-node swarm (`bench/swarm`, nodes are dockerd containers on this host): `reyns run:all,conf=default-swarm` of the demo from nothing, with host.conf's `swarm` (each instance a service) and with `nodes` (groups on fixed engines), side by side; then the seconds from stopping the worker that runs demo-one to `demo-one` answering TCP again by name.",
+                     ("what", "median (s)", "each round (s)"),
+                     [(what, swarm[key]) for what, key in (("run:all on the swarm", "run_all_swarm_s"), ("run:all on nodes", "run_all_nodes_s"), ("a node's loss to demo-one answering again", "node_loss_to_answer_s"))])
         failover = max(swarm["node_loss_to_answer_s"])
     targets(medians, rounds, cpu, sizes, init, window, failover, dns_start)
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
@@ -113,6 +98,29 @@ def spread(rounds, a, b):
         quarter = len(ratios) // 4
         shown += f" (middle half {ratios[quarter]:.2f}-{ratios[-1 - quarter]:.2f}x)"
     return shown
+
+
+def read_json(folder, name):
+    """A result file of a side benchmark (bench/window, bench/demo, bench/swarm), None when absent."""
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def median_of(figures):
+    return sorted(figures)[len(figures) // 2]
+
+
+def rounds_table(title, header, rows):
+    """A paragraph, then a table of figures measured round after round: each row's median and every round."""
+    print(title + "\n")
+    print(f"| {header[0]} | {header[1]} | {header[2]} |")
+    print("|---|---:|---|")
+    for what, figures in rows:
+        print(f"| {what} | {median_of(figures)} | {', '.join(map(str, figures))} |")
+    print()
 
 
 def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None):
