@@ -4,8 +4,9 @@
 //! that goes from one to the other, and swarm's JSON (services, tasks,
 //! nodes) read into typed records, including how a rollout is going.
 //!
-//! Mechanism only, beside [`crate::exec`]: no policy (which order, which
-//! node) is decided here; `scripts/lib/swarm.rhai` decides.
+//! Mechanism only, over [`crate::exec`] (it reads tasks for both the host
+//! API and the readiness wait): no policy (which order, which node) is
+//! decided here; `scripts/lib/swarm.rhai` decides.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -31,10 +32,6 @@ pub struct Extras {
     pub start_period_seconds: i64,
     /// The labels (by name) the tasks' containers carry too.
     pub container_labels: Vec<String>,
-    /// Env vars not passed on (a DNS a swarm does not use).
-    pub drop_env: Vec<String>,
-    /// `--add-host` aliases not passed on.
-    pub drop_hosts: Vec<String>,
 }
 
 /// `docker run` options that take a value, as `run_argv` and extra_args
@@ -113,19 +110,12 @@ pub fn create_argv(run: &[String], extras: &Extras) -> Result<Vec<String>, Strin
                     push(&mut argv, "--container-label", label);
                 }
             }
-            "--env" | "-e" => {
-                let pair = value(word)?;
-                let name = pair.split('=').next().unwrap_or_default();
-                if !extras.drop_env.iter().any(|dropped| dropped == name) {
-                    push(&mut argv, "--env", pair);
-                }
-            }
+            "--env" | "-e" => push(&mut argv, "--env", value(word)?),
             "--add-host" => {
                 let entry = value(word)?;
-                let (alias, address) = entry.split_once(':').unwrap_or((&entry, ""));
+                let address = entry.split_once(':').map_or("", |(_, address)| address);
                 // A link by name (Swarm's DNS resolves it) needs no entry.
-                let by_name = address.parse::<std::net::IpAddr>().is_err();
-                if !by_name && !extras.drop_hosts.iter().any(|dropped| dropped == alias) {
+                if address.parse::<std::net::IpAddr>().is_ok() {
                     push(&mut argv, "--host", entry);
                 }
             }
@@ -375,6 +365,23 @@ pub fn update_argv(old: &[String], new: &[String]) -> Vec<String> {
     argv
 }
 
+/// The `docker inspect` of the tasks of `services` (names or ids) on the
+/// swarm whose manager `flags` reach ("" when they have none): their ids from
+/// `docker service ps`, then one inspect. What a listing and a rollout read.
+pub fn read_tasks(flags: &[String], services: &[&str]) -> crate::exec::HostResult<String> {
+    let mut ps: Vec<String> = flags.to_vec();
+    ps.extend(["service", "ps", "--quiet", "--no-trunc"].map(String::from));
+    ps.extend(services.iter().map(|service| service.to_string()));
+    let ids = crate::exec::read_checked(&ps)?;
+    if ids.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let mut inspect: Vec<String> = flags.to_vec();
+    inspect.push("inspect".into());
+    inspect.extend(ids.split_whitespace().map(String::from));
+    crate::exec::read_checked(&inspect)
+}
+
 // ---- swarm's JSON, as reyns reads it ------------------------------------
 
 #[derive(Deserialize, Default)]
@@ -413,6 +420,7 @@ struct RawTaskTemplate {
 #[serde(rename_all = "PascalCase", default)]
 struct RawContainerSpec {
     image: String,
+    hostname: String,
     labels: BTreeMap<String, String>,
     env: Vec<String>,
     healthcheck: Option<serde_json::Value>,
@@ -558,6 +566,8 @@ pub struct Service {
     pub kind: &'static str,
     pub id: String,
     pub name: String,
+    /// The host name its tasks get (what links to it name).
+    pub hostname: String,
     pub image: String,
     pub created: String,
     pub project: String,
@@ -687,6 +697,7 @@ pub fn parse_services(
                 kind: "service",
                 id: raw.id.clone(),
                 name: raw.spec.name.clone(),
+                hostname: container.hostname.clone(),
                 image: container.image.clone(),
                 created: raw.created_at.clone(),
                 project: label(&labels, "project"),
@@ -887,14 +898,12 @@ mod tests {
             update_order: "start-first".into(),
             monitor_seconds: 20,
             start_period_seconds: 30,
-            drop_env: vec!["DNS_SERVICE_IP".into()],
-            drop_hosts: vec!["dns".into()],
         }
     }
 
     #[test]
     fn a_run_argv_becomes_a_service_create() {
-        let run = words("run --detach --init --name p-demo-one --hostname demo-one --label reyns.project=p --env A=1 --env DNS_SERVICE_IP=10.0.0.2 --add-host dns:10.0.0.2 --add-host db:10.0.0.3 --add-host one:demo-one --volume p-shared:/shared --volume /srv/x:/x:ro --publish 10.0.0.1:2222:22/tcp --health-cmd 'nc -z localhost 22' --health-interval 10s --restart unless-stopped p/demo sleep 5");
+        let run = words("run --detach --init --name p-demo-one --hostname demo-one --label reyns.project=p --env A=1 --add-host db:10.0.0.3 --add-host one:demo-one --volume p-shared:/shared --volume /srv/x:/x:ro --publish 10.0.0.1:2222:22/tcp --health-cmd 'nc -z localhost 22' --health-interval 10s --restart unless-stopped p/demo sleep 5");
         let made = create_argv(&run, &extras()).unwrap();
         assert_eq!(
             made,
@@ -944,6 +953,7 @@ mod tests {
         assert_eq!(one.health, "healthy");
         assert_eq!(one.node, "sw1-w1");
         assert_eq!(one.project, "t");
+        assert_eq!(one.hostname, "demo-one");
         assert_eq!(one.service, "demo");
         assert!(one.address.starts_with("10.0.1."), "{}", one.address);
         assert_eq!(one.env.get("A").map(String::as_str), Some("1"));

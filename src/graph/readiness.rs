@@ -232,26 +232,15 @@ impl Readiness {
     /// ready, and what the engine said.
     fn wait_rollout(&self, service: &str) -> HostResult<(bool, String)> {
         let hash_label = contract::label("hash").unwrap_or_default();
-        let docker = |words: &[&str]| {
-            let mut argv = self.flags.clone();
-            argv.extend(words.iter().map(|word| word.to_string()));
-            exec::read(&argv)
-        };
+        let mut inspect = self.flags.clone();
+        inspect.extend(["service".into(), "inspect".into(), service.to_string()]);
         let deadline = Instant::now() + self.timeout;
         // The check's output is read while the new task starts: once the
         // engine has rolled back, its container may be gone.
         let mut check_said = String::new();
         loop {
-            let inspected = docker(&["service", "inspect", service])?;
-            let tasks = docker(&["service", "ps", "--quiet", "--no-trunc", service])?;
-            let ids: Vec<&str> = tasks.stdout.split_whitespace().collect();
-            let tasks_json = if ids.is_empty() {
-                String::new()
-            } else {
-                let mut words = vec!["inspect"];
-                words.extend(ids);
-                docker(&words)?.stdout
-            };
+            let inspected = exec::read(&inspect)?;
+            let tasks_json = swarm::read_tasks(&self.flags, &[service])?;
             let state = swarm::rollout(&inspected.stdout, &tasks_json, &hash_label, &self.hash)
                 .or_else(fail)?;
             if state.rollout != Rollout::Ready {

@@ -23,7 +23,7 @@ fn on(flags: &[String], words: &[&str]) -> Vec<String> {
     argv
 }
 
-/// The stdout of a read that must succeed.
+/// The stdout of a read that must succeed (one of `read_each`'s).
 fn checked(argv: &[String], outcome: Outcome) -> HostResult<String> {
     if outcome.code != 0 {
         return Err(failed(argv, &outcome));
@@ -31,14 +31,11 @@ fn checked(argv: &[String], outcome: Outcome) -> HostResult<String> {
     Ok(outcome.stdout)
 }
 
-/// `docker node inspect` of every node, on the manager `flags` reach.
-fn nodes_json(flags: &[String]) -> HostResult<String> {
-    let list = on(flags, &["node", "ls", "--quiet"]);
-    let ids = checked(&list, exec::read(&list)?)?;
+/// `docker node inspect` of the nodes `ids` (from `docker node ls --quiet`).
+fn node_inspect(flags: &[String], ids: &str) -> Vec<String> {
     let mut words = vec!["node", "inspect"];
     words.extend(ids.split_whitespace());
-    let inspect = on(flags, &words);
-    checked(&inspect, exec::read(&inspect)?)
+    on(flags, &words)
 }
 
 #[export_module]
@@ -59,31 +56,28 @@ pub mod api {
             "label={}={project}",
             crate::contract::label("project").unwrap_or_default()
         );
-        let list = on(&flags, &["service", "ls", "--quiet", "--filter", &label]);
-        let ids = checked(&list, exec::read(&list)?)?;
+        // Side by side: the services and the nodes, then the services'
+        // specs and the nodes' details, then their tasks.
+        let lists = vec![
+            on(&flags, &["service", "ls", "--quiet", "--filter", &label]),
+            on(&flags, &["node", "ls", "--quiet"]),
+        ];
+        let mut listed = read_each(lists.clone())?.into_iter();
+        let ids = checked(&lists[0], listed.next().unwrap_or_default())?;
+        let node_ids = checked(&lists[1], listed.next().unwrap_or_default())?;
         let ids: Vec<&str> = ids.split_whitespace().collect();
         if ids.is_empty() {
             return Ok(Array::new());
         }
         let mut inspect = vec!["service", "inspect"];
         inspect.extend(&ids);
-        let mut tasks = vec!["service", "ps", "--quiet", "--no-trunc"];
-        tasks.extend(&ids);
-        let argvs = vec![on(&flags, &inspect), on(&flags, &tasks)];
-        let mut answers = read_each(argvs.clone())?.into_iter();
-        let services_json = checked(&argvs[0], answers.next().unwrap_or_default())?;
-        let task_ids = checked(&argvs[1], answers.next().unwrap_or_default())?;
-        let mut task_inspect = vec!["inspect"];
-        task_inspect.extend(task_ids.split_whitespace());
-        let tasks_json = if task_inspect.len() == 1 {
-            String::new()
-        } else {
-            let argv = on(&flags, &task_inspect);
-            checked(&argv, exec::read(&argv)?)?
-        };
-        let rows =
-            swarm::parse_services(&services_json, &tasks_json, &nodes_json(&flags)?, network)
-                .or_else(fail)?;
+        let details = vec![on(&flags, &inspect), node_inspect(&flags, &node_ids)];
+        let mut read = read_each(details.clone())?.into_iter();
+        let services_json = checked(&details[0], read.next().unwrap_or_default())?;
+        let nodes_json = checked(&details[1], read.next().unwrap_or_default())?;
+        let tasks_json = swarm::read_tasks(&flags, &ids)?;
+        let rows = swarm::parse_services(&services_json, &tasks_json, &nodes_json, network)
+            .or_else(fail)?;
         rows.iter()
             .map(|row| Ok(Dynamic::from(to_map(row)?)))
             .collect()
@@ -98,7 +92,9 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn nodes(flags: Array) -> HostResult<Array> {
         let flags = strings(&flags, "swarm::nodes")?;
-        swarm::parse_nodes(&nodes_json(&flags)?)
+        let ids = exec::read_checked(&on(&flags, &["node", "ls", "--quiet"]))?;
+        let json = exec::read_checked(&node_inspect(&flags, &ids))?;
+        swarm::parse_nodes(&json)
             .or_else(fail)?
             .iter()
             .map(|node| Ok(Dynamic::from(to_map(node)?)))
