@@ -197,10 +197,10 @@ impl Outcome {
 }
 
 /// Runs `docker ARGV` to completion, capturing both outputs.
-pub fn outcome(argv: &[String], input: Option<&str>) -> Result<Outcome, Box<EvalAltResult>> {
+pub fn outcome(argv: &[String], input: Option<&[u8]>) -> Result<Outcome, Box<EvalAltResult>> {
     let mut expression = command(argv)?.stdout_capture().stderr_capture().unchecked();
     if let Some(input) = input {
-        expression = expression.stdin_bytes(input.as_bytes().to_vec());
+        expression = expression.stdin_bytes(input.to_vec());
     }
     let output = expression
         .run()
@@ -345,7 +345,7 @@ pub fn failed(argv: &[String], outcome: &Outcome) -> Box<EvalAltResult> {
 }
 
 /// Runs a command and returns its trimmed stdout, failing on a non-zero exit.
-pub fn checked(argv: &[String], input: Option<&str>) -> Result<String, Box<EvalAltResult>> {
+pub fn checked(argv: &[String], input: Option<&[u8]>) -> Result<String, Box<EvalAltResult>> {
     let outcome = outcome(argv, input)?;
     if outcome.code != 0 {
         return Err(failed(argv, &outcome));

@@ -20,6 +20,7 @@ pub mod exec;
 pub mod grammar;
 pub mod graph;
 pub mod host;
+pub mod ignore;
 pub mod log;
 pub mod readahead;
 pub mod scripts;

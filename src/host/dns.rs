@@ -54,7 +54,7 @@ fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
         println!("{} <<'EOF'\n{script}EOF", exec::shown(&argv));
         return Ok(Outcome::default());
     }
-    exec::outcome(&argv, Some(script))
+    exec::outcome(&argv, Some(script.as_bytes()))
 }
 
 #[export_module]

@@ -6,7 +6,7 @@
 //! as a value: commands that change something are printed, quoted for a
 //! shell, instead of run. Queries always run.
 
-use super::{fail, strings, to_map, HostResult};
+use super::{fail, strings, to_map, HostResult, Target};
 use crate::exec::{checked, failed, inherited, pipeline, program, read, read_checked, shown, Mode};
 use crate::graph::jobs::{run_graph, Commands, Job};
 use crate::graph::readiness::Readiness;
@@ -83,6 +83,24 @@ fn inspected(flags: &[String], names: &[String]) -> HostResult<Map> {
         .collect()
 }
 
+/// A tar of host files and folders (`(host path, path in the container)`),
+/// named by their container paths relative to `/`.
+fn tar_of(pairs: &[(String, String)]) -> HostResult<Vec<u8>> {
+    let mut archive = tar::Builder::new(Vec::new());
+    for (host, inside) in pairs {
+        let name = inside.trim_start_matches('/');
+        let added = if std::path::Path::new(host).is_dir() {
+            archive.append_dir_all(name, host)
+        } else {
+            archive.append_path_with_name(host, name)
+        };
+        added.or_else(|err| fail(format!("cannot read {host}: {err}")))?;
+    }
+    archive
+        .into_inner()
+        .or_else(|err| fail(format!("cannot make a tar of {} files: {err}", pairs.len())))
+}
+
 #[export_module]
 pub mod api {
     /// Runs a docker command that changes something and returns its trimmed
@@ -112,7 +130,7 @@ pub mod api {
         if planned(&argv) {
             return Ok(String::new());
         }
-        checked(&argv, Some(input))
+        checked(&argv, Some(input.as_bytes()))
     }
 
     /// Runs a read-only docker command (always, even in plan mode) and returns
@@ -217,6 +235,34 @@ pub mod api {
             &load,
             mode(),
         )
+    }
+
+    /// Copies host files and folders into a container (`target`: its name,
+    /// or `[docker options..., name]`): `files` maps each host path to its
+    /// absolute path in the container. One `docker cp` for them all, a tar
+    /// on its standard input, so folders missing in the container are made.
+    ///
+    /// ```rhai
+    /// docker::copy_in("demo-demo-one", #{ "/work/app/index.html": "/srv/app/index.html" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn copy_in(target: Dynamic, files: Map) -> Result<(), Box<EvalAltResult>> {
+        let target = super::Target::from_dynamic(&target, "docker::copy_in")?;
+        let mut pairs = Vec::new();
+        for (host, inside) in &files {
+            pairs.push((host.to_string(), inside.to_string()));
+        }
+        let archive = tar_of(&pairs)?;
+        let mut argv = target.flags.clone();
+        argv.extend([
+            "cp".to_string(),
+            "-".to_string(),
+            format!("{}:/", target.name),
+        ]);
+        if planned(&argv) {
+            return Ok(());
+        }
+        checked(&argv, Some(&archive)).map(drop)
     }
 
     /// Runs a docker command with its output shown live; returns its exit code.

@@ -1,13 +1,17 @@
 //! Instances' output for `reyns logs`: several `docker logs --timestamps`
 //! merged in time order, each line prefixed by its instance (coloured on a
-//! terminal), either once or following as lines arrive.
+//! terminal), either once or following as lines arrive; and for a verb that
+//! does other things meanwhile (`watch`), a follower printing in the
+//! background.
 
 use super::{fail, strings, HostResult, Target};
 use crate::exec::shown;
 use rhai::plugin::*;
 use rhai::Array;
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::sync::mpsc;
+use std::rc::Rc;
+use std::sync::{mpsc, Arc};
 
 /// ANSI colours given to instances in turn.
 const COLOURS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
@@ -119,8 +123,104 @@ fn print_following(targets: &[Target], labels: &[String], colour: bool) -> HostR
     Ok(())
 }
 
+/// Containers whose output is printed in the background as it comes (a
+/// value scripts hold: `logs::follower`).
+#[derive(Clone)]
+pub struct Follower {
+    following: Rc<RefCell<Following>>,
+}
+
+/// What a [`Follower`] holds: the prefixes' width and colouring, and the
+/// `docker logs --follow` it started.
+struct Following {
+    width: usize,
+    colour: bool,
+    started: usize,
+    readers: Vec<Arc<duct::ReaderHandle>>,
+}
+
+impl Following {
+    /// Starts `docker logs --follow` on `target` from its last `tail` lines,
+    /// a thread printing each line with `label`'s prefix.
+    fn follow(&mut self, target: &Target, label: &str, tail: i64) -> HostResult<()> {
+        let tail = if tail < 0 {
+            "all".to_string()
+        } else {
+            tail.to_string()
+        };
+        let argv = target.argv(&["logs", "--follow", "--tail", &tail]);
+        let reader = crate::exec::command(&argv)?
+            .stderr_to_stdout()
+            .stdin_null()
+            .unchecked()
+            .reader()
+            .or_else(|err| fail(format!("cannot follow `{}`: {err}", target.name)))?;
+        let reader = Arc::new(reader);
+        self.readers
+            .retain(|running| matches!(running.try_wait(), Ok(None)));
+        self.readers.push(Arc::clone(&reader));
+        let prefix = prefix(label, self.width, self.started, self.colour);
+        self.started += 1;
+        std::thread::spawn(move || {
+            for line in BufReader::new(&*reader).lines().map_while(Result::ok) {
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "{prefix}{line}");
+                let _ = stdout.flush();
+            }
+        });
+        Ok(())
+    }
+}
+
 #[export_module]
 pub mod api {
+    /// A follower of containers' output, printing each line on stdout
+    /// behind its instance's label padded to `width` (coloured on a
+    /// terminal) while the script goes on.
+    ///
+    /// ```rhai
+    /// let follower = logs::follower(12);
+    /// ```
+    pub fn follower(width: i64) -> Follower {
+        Follower {
+            following: Rc::new(RefCell::new(Following {
+                width: width.max(0) as usize,
+                colour: std::io::stdout().is_terminal(),
+                started: 0,
+                readers: Vec::new(),
+            })),
+        }
+    }
+
+    /// Starts printing the output of container `target` (a name or id, or
+    /// `[docker options..., name]`) from its last `tail` lines (`-1`: all),
+    /// prefixed by `label`, until the container is removed or `logs::stop`.
+    ///
+    /// ```rhai
+    /// logs::follow(follower, "p-demo-one", "demo-one", 10);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn follow(
+        follower: &mut Follower,
+        target: Dynamic,
+        label: &str,
+        tail: i64,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let target = Target::from_dynamic(&target, "logs::follow")?;
+        follower.following.borrow_mut().follow(&target, label, tail)
+    }
+
+    /// Stops every `docker logs --follow` the follower started.
+    ///
+    /// ```rhai
+    /// logs::stop(follower);
+    /// ```
+    pub fn stop(follower: &mut Follower) {
+        for reader in follower.following.borrow_mut().readers.drain(..) {
+            let _ = reader.kill();
+        }
+    }
+
     /// Prints the output of containers `targets` (names, or `[docker options...,
     /// name]` for a container on another engine), each line prefixed by the
     /// matching entry of `labels` (coloured on a terminal), merged in time

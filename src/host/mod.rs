@@ -23,6 +23,7 @@ pub mod swarm;
 pub mod term;
 pub mod text;
 pub mod verbs;
+pub mod watch;
 
 use crate::error::UsageError;
 pub use crate::exec::{fail, string_list, strings, to_map, HostResult};
@@ -50,6 +51,7 @@ pub fn modules() -> Vec<(&'static str, rhai::Module)> {
         ("term", rhai::exported_module!(term::api)),
         ("text", rhai::exported_module!(text::api)),
         ("verbs", rhai::exported_module!(verbs::api)),
+        ("watch", rhai::exported_module!(watch::api)),
     ]
 }
 

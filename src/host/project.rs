@@ -105,6 +105,14 @@ fn lock_path() -> PathBuf {
     reyns_home().join("locks").join(format!("{}.lock", name()))
 }
 
+/// Lets go of the project's lock when this process holds it.
+pub fn unlock() {
+    let mut held = HELD_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *held = None;
+}
+
 /// Whether no other reyns holds the project's lock right now (a missing
 /// lock file is free). Checked with a shared lock taken and dropped at once.
 pub fn lock_is_free() -> bool {
@@ -207,7 +215,7 @@ pub mod api {
 
     /// Takes the project's lock so that two reyns never change one project at
     /// once; waits up to `timeout` seconds for another one to finish, then
-    /// fails naming it. Held until reyns exits.
+    /// fails naming it. Held until reyns exits, or until `project::unlock`.
     ///
     /// ```rhai
     /// project::lock(60);
@@ -218,6 +226,16 @@ pub mod api {
             return Ok(());
         }
         super::lock(Duration::from_secs(timeout.max(0) as u64)).or_else(fail)
+    }
+
+    /// Lets go of the project's lock, for a verb that runs long but changes
+    /// the project only now and then (`watch`): another reyns may take it.
+    ///
+    /// ```rhai
+    /// project::unlock();
+    /// ```
+    pub fn unlock() {
+        super::unlock();
     }
 
     /// The project folder (`$PROJECT_DIR`, else the current folder).
