@@ -24,7 +24,7 @@ def main(folder):
     print(f"- {version(['docker-compose', 'version', '--short'])} (docker-compose)")
     print(f"- {version(['hyperfine', '--version'])}\n")
     order = ["up", "down", "converge", "ps", "start", "build"]
-    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
+    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json", "watch.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
     medians, rounds = {}, {}
@@ -80,7 +80,12 @@ def main(folder):
                      ("what", "median (s)", "each round (s)"),
                      [(what, swarm[key]) for what, key in (("run:all on the swarm", "run_all_swarm_s"), ("run:all on nodes", "run_all_nodes_s"), ("a node's loss to demo-one answering again", "node_loss_to_answer_s"))])
         failover = max(swarm["node_loss_to_answer_s"])
-    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start)
+    watch = read_json(folder, "watch.json")
+    if watch:
+        watch = watch["seconds"]
+        rounds_table("`reyns watch` (`bench/watch`): seconds from a saved file to the change visible in the instance, beside doing it by hand, round after round. Sync: a file under demo-one's `sync` path, seen by a watcher inside demo-one; by hand, `docker cp` of it. Rebuild + recreate: a line added to the demo's prestartup script, until `docker logs <project>-demo-one` shows it (reyns builds, then recreates the three demo instances start-first); by hand, `docker build` of the service's folder and `docker run -d` of one instance until it is ready and shows the line.",
+                     ("what", "median (s)", "each round (s)"), watch.items())
+    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start, watch)
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         with open(notes) as handle:
@@ -123,7 +128,7 @@ def rounds_table(title, header, rows):
     print()
 
 
-def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None):
+def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None, watch=None):
     """Checks the issues' targets against this run's medians."""
     rows = []
 
@@ -171,6 +176,10 @@ def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=
     check("issue 34: the window of a start-first recreate, every round", window, 0, unit="ms")
     check("issue 38: the demo's DNS ready after its docker run (median)", dns_start, 0.8, unit="seconds")
     check("issue 33: a node's loss to its unpinned instance answering again, every round", failover, 90, unit="init")
+    if watch:
+        check("issue 35: watch, a saved file synced into the instance (median)", median_of(watch["reyns watch: sync"]), 1.0, unit="seconds")
+        by_hand = median_of(watch["docker build + docker run, one instance"])
+        check(f"issue 35: watch, rebuild + recreate (median) vs docker build + one start ({by_hand:.2f} s) + 0.5 s", median_of(watch["reyns watch: rebuild + recreate"]), by_hand + 0.5, unit="seconds")
     check("reyns' own time per invocation (reyns help)", medians.get("reyns help"), 0.020, unit="s")
     print("## Targets\n")
     print("| target | this run | each round | wanted | |")

@@ -103,10 +103,12 @@ fn env_order_does_not_change_the_hash_but_a_value_does() {
         .stderr_has("recreated 1 (proj-demo-one: env EXAMPLE_ENV_VAR changed)")
         .docker;
     // Start-first: the replacement runs and is ready under a temporary
-    // name, takes the DNS name, then the old one drains, stops and goes.
+    // name, takes the DNS name and the container's, then the old one
+    // drains, stops and goes.
     let replaced = "docker exec proj-demo-one_next /usr/local/bin/dns-register.sh 172.17.0.9\n\
-        docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\n\
-        docker rename proj-demo-one_next proj-demo-one";
+        docker rename proj-demo-one proj-demo-one_old\n\
+        docker rename proj-demo-one_next proj-demo-one\n\
+        docker stop -t 10 proj-demo-one_old\ndocker rm --force proj-demo-one_old";
     assert!(
         commands.contains(
             "docker run --detach --init --name proj-demo-one_next --env DNS_REGISTER=later "
@@ -210,7 +212,7 @@ fn rerun_recreates_through_run() {
     let commands = test.run().success().stderr_has("recreate=always").docker;
     assert!(
         commands.contains(
-            "docker rm --force proj-demo-one\ndocker rename proj-demo-one_next proj-demo-one"
+            "docker rename proj-demo-one_next proj-demo-one\ndocker stop -t 10 proj-demo-one_old\ndocker rm --force proj-demo-one_old"
         ),
         "{commands}"
     );
