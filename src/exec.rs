@@ -149,6 +149,19 @@ pub fn host_program(argv: &[String], logged: Option<&str>) -> HostResult<duct::E
     Ok(in_own_group(duct::cmd(program, args)))
 }
 
+/// This reyns again, with `argv` (`["ps:all,format=json"]`), in a process
+/// group of its own: how the dashboard runs verbs, each in a process of its
+/// own, exactly as the command line does. Logged at DEBUG.
+pub fn reyns_again(argv: &[String]) -> Result<duct::Expression, String> {
+    let program =
+        std::env::current_exe().map_err(|err| format!("cannot tell where this reyns is: {err}"))?;
+    log::log(
+        Level::Debug,
+        &format!("$ reyns {}", shell_words::join(argv)),
+    );
+    Ok(in_own_group(duct::cmd(program, argv)))
+}
+
 /// Like [`command`], but in reyns' own process group, for commands that own
 /// the terminal (`run -it`, `exec -it`) and must get its signals.
 pub fn terminal_command(argv: &[String]) -> HostResult<duct::Expression> {

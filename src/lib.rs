@@ -14,6 +14,7 @@
 pub mod assets;
 pub mod conf;
 pub mod contract;
+pub mod dashboard;
 pub mod engine;
 pub mod error;
 pub mod exec;

@@ -77,6 +77,7 @@ fn watch_syncs_rebuilds_survives_a_bad_build_and_stops_on_ctrl_c() {
     let (dns_id, _) = id_and_image(&dns);
 
     let mut child = project.in_demo("watch:logs=True", "hello").spawn();
+    let guard = support::KillOnDrop(child.id());
     let printed = Printed::default();
     printed.collect(child.stdout.take().expect("stdout"));
     printed.collect(child.stderr.take().expect("stderr"));
@@ -194,6 +195,7 @@ fn watch_syncs_rebuilds_survives_a_bad_build_and_stops_on_ctrl_c() {
     // SAFETY: signalling the child this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().expect("wait for watch");
+    guard.disarm();
     assert!(
         printed.wait_for("stopped watching", 1, 5),
         "{}",

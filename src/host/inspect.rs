@@ -32,6 +32,14 @@ struct RawState {
 #[serde(rename_all = "PascalCase", default)]
 struct RawHealth {
     status: String,
+    /// docker's last few runs of the check, oldest first.
+    log: Option<Vec<RawHealthRun>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RawHealthRun {
+    output: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,6 +97,9 @@ pub struct Container {
     pub running: bool,
     /// `healthy`, `starting`, `unhealthy`, or "" without a health check.
     pub health: String,
+    /// What the health check printed the last time docker ran it ("" when
+    /// it has not run, or there is none).
+    pub health_output: String,
     pub labels: BTreeMap<String, String>,
     pub env: BTreeMap<String, String>,
     /// Its first IPv4 address on a docker network ("" when none).
@@ -153,6 +164,12 @@ fn container(raw: Raw) -> Container {
         image: raw.image.unwrap_or_default(),
         state: state.status,
         running: state.running,
+        health_output: state
+            .health
+            .as_ref()
+            .and_then(|health| health.log.as_ref()?.last())
+            .map(|run| run.output.trim().to_string())
+            .unwrap_or_default(),
         health: state.health.map(|h| h.status).unwrap_or_default(),
         labels: config.labels.unwrap_or_default(),
         env,
@@ -261,6 +278,26 @@ mod tests {
         };
         assert!(image.id.starts_with("sha256:"));
         assert!(!found.contains_key("absent"));
+    }
+
+    #[test]
+    fn a_health_checks_last_output_is_read() {
+        // A DNS container after a few runs of its check, captured.
+        let captured = include_str!("../../tests/fixtures/inspect/dns-with-health-log.json");
+        let name = "wbench-reyns-dns-one".to_string();
+        let found = parse(captured, std::slice::from_ref(&name)).unwrap();
+        let Some(Object::Container(dns)) = found.get(&name) else {
+            panic!("no container in {found:?}");
+        };
+        assert_eq!(dns.health, "healthy");
+        assert!(dns.health_output.ends_with("local.zone has SOA record dns.local.zone. admin.local.zone. 1796452567 3600 600 86400 60"), "{}", dns.health_output);
+        // The captured demo container has no health log yet.
+        let demo = "reyns-capture-demo-one".to_string();
+        let found = parse(CAPTURED, std::slice::from_ref(&demo)).unwrap();
+        let Some(Object::Container(demo)) = found.get(&demo) else {
+            panic!()
+        };
+        assert_eq!(demo.health_output, "");
     }
 
     #[test]

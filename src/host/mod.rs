@@ -22,6 +22,7 @@ pub mod ssh;
 pub mod swarm;
 pub mod term;
 pub mod text;
+pub mod ui;
 pub mod verbs;
 pub mod watch;
 
@@ -50,6 +51,7 @@ pub fn modules() -> Vec<(&'static str, rhai::Module)> {
         ("swarm", rhai::exported_module!(swarm::api)),
         ("term", rhai::exported_module!(term::api)),
         ("text", rhai::exported_module!(text::api)),
+        ("ui", rhai::exported_module!(ui::api)),
         ("verbs", rhai::exported_module!(verbs::api)),
         ("watch", rhai::exported_module!(watch::api)),
     ]

@@ -94,7 +94,11 @@ fn build_keeps_each_images_user_registers_its_prestartup_and_labels_it() {
     // Reyns' steps go right after FROM: app's registration runs as the
     // root its base starts as (no USER step), child's as app's user
     // switched to root and back.
-    assert_eq!(user_steps("app"), 0, "app's registration needs no USER root");
+    assert_eq!(
+        user_steps("app"),
+        0,
+        "app's registration needs no USER root"
+    );
     assert_eq!(user_steps("child"), 1, "child's registration step");
     let child = order("child");
     assert!(

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod engine;
 
 use std::path::{Path, PathBuf};
@@ -451,5 +452,23 @@ pub fn default_home() -> PathBuf {
         None => {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".reyns")
         }
+    }
+}
+
+/// Kills a process started in the background when a test ends before it
+/// did (a failed assertion), so no `reyns ui` or `watch` outlives its test.
+pub struct KillOnDrop(pub u32);
+
+impl KillOnDrop {
+    /// The process was waited for: nothing to kill.
+    pub fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: signalling a process this test started.
+        unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
     }
 }
