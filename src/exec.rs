@@ -162,6 +162,24 @@ pub fn reyns_again(argv: &[String]) -> Result<duct::Expression, String> {
     Ok(in_own_group(duct::cmd(program, argv)))
 }
 
+/// Stops a command started with [`reyns_again`] or [`command`] and read
+/// from: SIGTERM first, so that a reyns stops what it started itself (a
+/// `reyns logs` its `docker logs`), then, after `grace`, SIGKILL.
+pub fn stop_gracefully(child: &duct::ReaderHandle, grace: std::time::Duration) {
+    for pid in child.pids() {
+        // SAFETY: signalling a process this reyns started and still holds.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    }
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+}
+
 /// Like [`command`], but in reyns' own process group, for commands that own
 /// the terminal (`run -it`, `exec -it`) and must get its signals.
 pub fn terminal_command(argv: &[String]) -> HostResult<duct::Expression> {

@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::browser::{body_data, dump_dom, http, screenshot, stream_until, ui_url};
+use support::browser::{body_data, dump_dom, http, screenshot, stream_until, ui_url, LivePage};
 use support::engine::{docker, eventually, Project};
 
 /// The `<tr>` the page renders for a container: its state and health.
@@ -112,7 +112,9 @@ fn the_dashboard_shows_the_demo_runs_verbs_with_its_token_only_and_streams_logs(
         "a refused POST stopped demo-two"
     );
 
-    // With the page's token: demo-two stops, and the page shows it exited.
+    // With the page's token: demo-two stops, and the page shows it exited,
+    // both an open page (its next refresh, no reload) and a new one.
+    let mut open_page = LivePage::open(&url);
     let token = token_of(&dom);
     assert_eq!(token.len(), 64, "{token}");
     let (status, body) = http(
@@ -131,6 +133,14 @@ fn the_dashboard_shows_the_demo_runs_verbs_with_its_token_only_and_streams_logs(
         docker(&["inspect", "--format", "{{.State.Status}}", &two]),
         "exited"
     );
+    let shown_exited = format!(
+        "document.querySelector('tr[data-container=\"{two}\"]')?.dataset.state === 'exited'"
+    );
+    assert!(
+        open_page.wait_for(&shown_exited, 10),
+        "the open page did not show demo-two exited"
+    );
+    drop(open_page);
     let dom = dump_dom(&url, None);
     assert_eq!(
         row_of(&dom, &two).map(|(state, _)| state).as_deref(),

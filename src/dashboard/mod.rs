@@ -29,6 +29,9 @@ const PAGE: &str = include_str!("page.html");
 /// The most a verb run from the page may print that it sends back.
 const OUTPUT_LINES: usize = 40;
 
+/// How long a log stream's `reyns logs` gets to stop its `docker logs`.
+const STREAM_GRACE: Duration = Duration::from_secs(2);
+
 /// How often an idle log stream says it is alive (a page that went away is
 /// noticed then).
 const KEEPALIVE: Duration = Duration::from_secs(10);
@@ -74,6 +77,8 @@ struct Shared {
     /// Set when a verb ran: the plan is read again at once.
     stale: AtomicBool,
     stop: AtomicBool,
+    /// The log streams' `reyns logs`, stopped with the dashboard.
+    streams: Mutex<Vec<Arc<duct::ReaderHandle>>>,
 }
 
 /// Serves the dashboard on `config.bind:config.port` until `stop()` says
@@ -101,6 +106,7 @@ pub fn serve(
         snapshot: Mutex::new(Snapshot::default()),
         stale: AtomicBool::new(true),
         stop: AtomicBool::new(false),
+        streams: Mutex::new(Vec::new()),
     });
     refresh_instances(&shared);
     let reader = {
@@ -118,6 +124,15 @@ pub fn serve(
         }
     }
     shared.stop.store(true, Ordering::Relaxed);
+    let streams = std::mem::take(
+        &mut *shared
+            .streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    for child in streams {
+        crate::exec::stop_gracefully(&child, STREAM_GRACE);
+    }
     let _ = reader.join();
     Ok(())
 }
@@ -491,6 +506,14 @@ fn stream_logs(request: Request, shared: &Shared, params: &BTreeMap<String, Stri
         Ok(child) => Arc::new(child),
         Err(error) => return respond_json(request, 500, &json!({"error": error})),
     };
+    {
+        let mut streams = shared
+            .streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        streams.retain(|running| matches!(running.try_wait(), Ok(None)));
+        streams.push(Arc::clone(&child));
+    }
     let (lines_tx, lines_rx) = channel::<String>();
     {
         let child = Arc::clone(&child);

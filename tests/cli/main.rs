@@ -13,6 +13,7 @@ mod golden;
 mod help;
 mod lifecycle;
 mod project_verbs;
+mod ui;
 
 /// Every host module's namespace with the names of its functions, as
 /// registered: what `help:api` must document.

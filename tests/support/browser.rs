@@ -39,7 +39,7 @@ pub fn dump_dom(url: &str, budget_ms: Option<u32>) -> String {
     if let Some(budget) = budget_ms {
         command.arg(format!("--virtual-time-budget={budget}"));
     }
-    let out = command.arg(url).output().expect("run chromium");
+    let out = within_a_minute(command.arg(url));
     let dom = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         dom.contains("<html"),
@@ -49,13 +49,37 @@ pub fn dump_dom(url: &str, budget_ms: Option<u32>) -> String {
     dom
 }
 
+/// Runs Chromium to its end, killed (and the test failed) after a minute.
+fn within_a_minute(command: &mut Command) -> std::process::Output {
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run chromium");
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if done_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            // SAFETY: killing the Chromium this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    });
+    let out = child.wait_with_output().expect("wait for chromium");
+    let _ = done_tx.send(());
+    assert!(
+        out.status.code().is_some(),
+        "chromium did not finish within a minute"
+    );
+    out
+}
+
 /// A PNG of `url` as rendered, written to `path`.
 pub fn screenshot(url: &str, path: &Path) {
-    let out = headless()
-        .arg(format!("--screenshot={}", path.display()))
-        .arg(url)
-        .output()
-        .expect("run chromium");
+    let out = within_a_minute(
+        headless()
+            .arg(format!("--screenshot={}", path.display()))
+            .arg(url),
+    );
     let png = std::fs::read(path).unwrap_or_default();
     assert!(
         png.starts_with(b"\x89PNG"),
@@ -112,8 +136,18 @@ pub fn http(
     stream
         .write_all(request.as_bytes())
         .expect("send the request");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read the answer");
+    // Until the connection closes, or the body has its Content-Length
+    // (Chromium's DevTools keep the connection open).
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 16384];
+    loop {
+        let read = stream.read(&mut buffer).expect("read the answer");
+        answer.extend_from_slice(&buffer[..read]);
+        if read == 0 || body_complete(&String::from_utf8_lossy(&answer)) {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
     let status = answer
         .split_whitespace()
         .nth(1)
@@ -124,6 +158,20 @@ pub fn http(
         .map(|(_, body)| body.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+/// Whether an HTTP answer holds all of its body, by its Content-Length.
+fn body_complete(answer: &str) -> bool {
+    let Some((head, body)) = answer.split_once("\r\n\r\n") else {
+        return false;
+    };
+    head.lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|n| n.trim().parse::<usize>().unwrap_or(0))
+        })
+        .is_some_and(|length| body.len() >= length)
 }
 
 /// A log stream of the dashboard (`path`: `/api/logs?...`), read until a
@@ -168,4 +216,164 @@ pub fn stream_until(
         }
     }
     false
+}
+
+/// A page open in headless Chromium, driven over the DevTools protocol
+/// (a WebSocket): the page lives in real time, as a user's would, and
+/// `eval` reads it at any moment. Chromium is killed when it is dropped.
+pub struct LivePage {
+    chromium: Child,
+    socket: TcpStream,
+    next_id: u64,
+}
+
+impl LivePage {
+    /// Opens `url` in a new headless Chromium.
+    pub fn open(url: &str) -> LivePage {
+        let mut chromium = headless()
+            .args(["--remote-debugging-port=0", url])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start chromium");
+        let mut stderr = BufReader::new(chromium.stderr.take().expect("chromium's stderr"));
+        let mut devtools = None;
+        let mut line = String::new();
+        while devtools.is_none() && stderr.read_line(&mut line).unwrap_or(0) > 0 {
+            devtools = line
+                .split("ws://127.0.0.1:")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|port| port.parse::<u16>().ok());
+            line.clear();
+        }
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let port = devtools.expect("chromium said where its DevTools listen");
+        let mut page_socket = None;
+        for _ in 0..100 {
+            let (_, list) = http(port, "GET", "/json/list", &[], "");
+            let targets: serde_json::Value = serde_json::from_str(&list).unwrap_or_default();
+            page_socket = targets.as_array().into_iter().flatten().find_map(|target| {
+                (target["type"] == "page")
+                    .then(|| target["webSocketDebuggerUrl"].as_str().map(str::to_string))
+                    .flatten()
+            });
+            if page_socket.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let page_socket = page_socket.expect("a page in chromium");
+        let path = format!("/{}", page_socket.splitn(4, '/').nth(3).unwrap_or_default());
+        let mut socket = TcpStream::connect(("127.0.0.1", port)).expect("connect to DevTools");
+        let handshake = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: cmV5bnMtdWktdGVzdHMtMQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        socket
+            .write_all(handshake.as_bytes())
+            .expect("WebSocket handshake");
+        let mut answer = Vec::new();
+        let mut byte = [0u8; 1];
+        while !answer.ends_with(b"\r\n\r\n") {
+            socket
+                .read_exact(&mut byte)
+                .expect("the handshake's answer");
+            answer.push(byte[0]);
+        }
+        assert!(
+            answer.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        socket.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        LivePage {
+            chromium,
+            socket,
+            next_id: 1,
+        }
+    }
+
+    /// Sends one text frame (masked, as a client must; a zero mask).
+    fn send(&mut self, text: &str) {
+        let payload = text.as_bytes();
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            short @ 0..=125 => frame.push(0x80 | short as u8),
+            medium @ 126..=65535 => {
+                frame.push(0x80 | 126);
+                frame.extend((medium as u16).to_be_bytes());
+            }
+            long => {
+                frame.push(0x80 | 127);
+                frame.extend((long as u64).to_be_bytes());
+            }
+        }
+        frame.extend([0u8; 4]);
+        frame.extend(payload);
+        self.socket.write_all(&frame).expect("send to DevTools");
+    }
+
+    /// Reads one whole message (its frames joined).
+    fn receive(&mut self) -> String {
+        let mut message = Vec::new();
+        loop {
+            let mut head = [0u8; 2];
+            self.socket
+                .read_exact(&mut head)
+                .expect("a frame from DevTools");
+            let length = match head[1] & 0x7f {
+                126 => {
+                    let mut bytes = [0u8; 2];
+                    self.socket.read_exact(&mut bytes).expect("a length");
+                    u16::from_be_bytes(bytes) as usize
+                }
+                127 => {
+                    let mut bytes = [0u8; 8];
+                    self.socket.read_exact(&mut bytes).expect("a length");
+                    u64::from_be_bytes(bytes) as usize
+                }
+                short => short as usize,
+            };
+            let mut payload = vec![0u8; length];
+            self.socket.read_exact(&mut payload).expect("a payload");
+            message.extend(payload);
+            if head[0] & 0x80 != 0 {
+                return String::from_utf8_lossy(&message).into_owned();
+            }
+        }
+    }
+
+    /// The value of a JavaScript expression in the page.
+    pub fn eval(&mut self, expression: &str) -> serde_json::Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let call = serde_json::json!({"id": id, "method": "Runtime.evaluate", "params": {"expression": expression, "returnByValue": true}});
+        self.send(&call.to_string());
+        loop {
+            let answer: serde_json::Value =
+                serde_json::from_str(&self.receive()).unwrap_or_default();
+            if answer["id"] == id {
+                return answer["result"]["result"]["value"].clone();
+            }
+        }
+    }
+
+    /// Waits up to `seconds` for `expression` to be true in the page.
+    pub fn wait_for(&mut self, expression: &str, seconds: u64) -> bool {
+        let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+        while std::time::Instant::now() < deadline {
+            if self.eval(expression) == serde_json::Value::Bool(true) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+}
+
+impl Drop for LivePage {
+    fn drop(&mut self) {
+        let _ = self.chromium.kill();
+        let _ = self.chromium.wait();
+    }
 }

@@ -13,6 +13,8 @@
 //!   `missing-images`; any other name is "No such object" on stderr and
 //!   exit 1 after the rest are printed;
 //! - `logs ...` prints the entrypoint's success marker (or `logs.txt`);
+//!   with `--follow` and a file `logs-follow-wait`, it then waits (60 s)
+//!   as docker does for more;
 //! - `volume ls` prints `volumes.txt`; `run` prints a fake container id;
 //! - like an engine, it remembers the containers it ran (under
 //!   `containers/` in the fixture folder, one file each: its state, then its
@@ -121,10 +123,17 @@ fn main() {
             positionals(images, &["-f", "--format"]).into_iter().for_each(|image| println!("sha256:fake-{image}"));
         }
         ["inspect", names @ ..] if !names.iter().any(|n| n.starts_with('-')) => inspect(names),
-        ["logs", ..] => print!(
-            "{}",
-            fixture("logs.txt").unwrap_or_else(|| "[INFO] Executing Docker entrypoint command: supervisord\n".into())
-        ),
+        ["logs", rest @ ..] => {
+            print!(
+                "{}",
+                fixture("logs.txt").unwrap_or_else(|| "[INFO] Executing Docker entrypoint command: supervisord\n".into())
+            );
+            // `--follow` waits for more, as docker does, until it is stopped.
+            if rest.contains(&"--follow") && fixture("logs-follow-wait").is_some() {
+                let _ = std::io::stdout().flush();
+                std::thread::sleep(std::time::Duration::from_secs(60));
+            }
+        }
         ["volume", "ls", ..] => print!("{}", fixture("volumes.txt").unwrap_or_default()),
         // What `ip -4 -o addr show dev IFACE` prints in a host-network container.
         ["run", rest @ ..] if options(rest, "--entrypoint").first() == Some(&"ip") => {
