@@ -111,6 +111,24 @@ pub fn command(argv: &[String]) -> HostResult<duct::Expression> {
     own_group(argv)
 }
 
+/// Like [`command`], for a docker command that runs as long as this reyns
+/// does (`logs --follow`): it is killed when reyns ends, however it ends
+/// (SIGKILL included: `PR_SET_PDEATHSIG`). The signal follows the thread
+/// that started it: start such commands from the verb's own thread.
+pub fn follower_command(argv: &[String]) -> HostResult<duct::Expression> {
+    Ok(command(argv)?.before_spawn(|child| {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe; it only marks the new process.
+        unsafe {
+            child.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        Ok(())
+    }))
+}
+
 /// `docker ARGV` in a process group of its own (see [`command`]), not logged.
 fn own_group(argv: &[String]) -> HostResult<duct::Expression> {
     Ok(in_own_group(duct::cmd(program()?, argv)))

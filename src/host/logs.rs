@@ -81,9 +81,13 @@ fn print_following(targets: &[Target], labels: &[String], colour: bool) -> HostR
     let (lines_tx, lines_rx) = mpsc::channel::<(usize, String)>();
     let mut readers = Vec::new();
     for (index, target) in targets.iter().enumerate() {
+        // Stopped while starting them: those started are stopped below.
+        if crate::exec::interrupted() {
+            break;
+        }
         let argv = target.argv(&["logs", "--follow", "--tail", "20"]);
         let name = &target.name;
-        let reader = crate::exec::command(&argv)?
+        let reader = crate::exec::follower_command(&argv)?
             .stderr_to_stdout()
             .stdin_null()
             .unchecked()
@@ -102,7 +106,9 @@ fn print_following(targets: &[Target], labels: &[String], colour: bool) -> HostR
     }
     drop(lines_tx);
     let mut stdout = std::io::stdout();
-    loop {
+    // Ctrl-C (or SIGTERM) is looked at between lines too: a chatty platform
+    // never leaves the wait idle.
+    while !crate::exec::interrupted() {
         match lines_rx.recv_timeout(std::time::Duration::from_millis(200)) {
             Ok((index, line)) => {
                 let _ = writeln!(
@@ -112,7 +118,6 @@ fn print_following(targets: &[Target], labels: &[String], colour: bool) -> HostR
                 );
                 let _ = stdout.flush();
             }
-            Err(mpsc::RecvTimeoutError::Timeout) if crate::exec::interrupted() => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
@@ -149,7 +154,7 @@ impl Following {
             tail.to_string()
         };
         let argv = target.argv(&["logs", "--follow", "--tail", &tail]);
-        let reader = crate::exec::command(&argv)?
+        let reader = crate::exec::follower_command(&argv)?
             .stderr_to_stdout()
             .stdin_null()
             .unchecked()
