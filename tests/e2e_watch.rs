@@ -3,8 +3,8 @@
 //! instance within 3 s, same container; an edited prestartup script gets
 //! the three demo instances on a new image within 30 s, the DNS kept, and
 //! the new demo-one gets the synced files; a Dockerfile whose `RUN` fails is
-//! reported and changes nothing, and watching goes on; Ctrl-C exits 0 with
-//! the platform up.
+//! reported and changes nothing, and watching goes on; a sync that fails is
+//! reported and done again; Ctrl-C exits 0 with the platform up.
 
 mod support;
 
@@ -188,6 +188,27 @@ fn watch_syncs_rebuilds_survives_a_bad_build_and_stops_on_ctrl_c() {
     assert!(
         eventually(3, || file_in(&one, "/srv/site/index.html") == "third"),
         "{}",
+        printed.text()
+    );
+
+    // A sync that fails (its target a file, not a folder) says so and is
+    // tried again; once the conf is mended, the files are there.
+    let synced_conf = std::fs::read_to_string(&conf_path).expect("conf");
+    std::fs::write(
+        &conf_path,
+        synced_conf.replace("/srv/site", "/etc/hostname"),
+    )
+    .expect("conf");
+    std::fs::write(demo.join("site/index.html"), "fourth").expect("site file");
+    assert!(
+        printed.wait_for("failed (tried again on the next change)", 1, 10),
+        "{}",
+        printed.text()
+    );
+    std::fs::write(&conf_path, synced_conf).expect("conf");
+    assert!(
+        eventually(10, || file_in(&one, "/srv/site/index.html") == "fourth"),
+        "the failed sync was not done again: {}",
         printed.text()
     );
 
