@@ -24,7 +24,7 @@ def main(folder):
     print(f"- {version(['docker-compose', 'version', '--short'])} (docker-compose)")
     print(f"- {version(['hyperfine', '--version'])}\n")
     order = ["up", "down", "converge", "ps", "start", "build"]
-    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json", "watch.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
+    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json", "watch.json", "ui.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
     medians, rounds = {}, {}
@@ -85,7 +85,12 @@ def main(folder):
         watch = watch["seconds"]
         rounds_table("`reyns watch` (`bench/watch`): seconds from a saved file to the change visible in the instance, beside doing it by hand, round after round. Sync: a file under demo-one's `sync` path, seen by a watcher inside demo-one; by hand, `docker cp` of it. Rebuild + recreate: a line added to the demo's prestartup script, until `docker logs <project>-demo-one` shows it (reyns builds, then recreates the three demo instances start-first); by hand, `docker build` of the service's folder and `docker run -d` of one instance until it is ready and shows the line.",
                      ("what", "median (s)", "each round (s)"), watch.items())
-    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start, watch)
+    ui = read_json(folder, "ui.json")
+    if ui:
+        rounds_table("The dashboard in headless Chromium (`bench/ui`, running `tests/cli/ui.rs` alone): milliseconds from the page's start to its first render of 300 instances, and the longest the page's main thread was busy (a 50 ms heartbeat's longest gap) while 10,000 log lines poured in.",
+                     ("what", "median (ms)", "each round (ms)"),
+                     [("300 instances, first render", ui["render_300_ms"]), ("10,000 log lines, longest block", ui["longest_block_10000_lines_ms"])])
+    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start, watch, ui)
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         with open(notes) as handle:
@@ -128,7 +133,7 @@ def rounds_table(title, header, rows):
     print()
 
 
-def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None, watch=None):
+def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None, watch=None, ui=None):
     """Checks the issues' targets against this run's medians."""
     rows = []
 
@@ -180,6 +185,9 @@ def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=
         check("issue 35: watch, a saved file synced into the instance (median)", median_of(watch["reyns watch: sync"]), 1.0, unit="seconds")
         by_hand = median_of(watch["docker build + docker run, one instance"])
         check(f"issue 35: watch, rebuild + recreate (median) vs docker build + one start ({by_hand:.2f} s) + 0.5 s", median_of(watch["reyns watch: rebuild + recreate"]), by_hand + 0.5, unit="seconds")
+    if ui:
+        check("issue 36: the dashboard renders 300 instances, every round", max(ui["render_300_ms"]) / 1000, 1.0, unit="s")
+        check("issue 36: 10,000 log lines block the page (taken as responsive under 250 ms), every round", max(ui["longest_block_10000_lines_ms"]) / 1000, 0.25, unit="s")
     check("reyns' own time per invocation (reyns help)", medians.get("reyns help"), 0.020, unit="s")
     print("## Targets\n")
     print("| target | this run | each round | wanted | |")

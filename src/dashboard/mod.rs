@@ -188,6 +188,8 @@ fn first_line(stderr: &str, code: i32) -> String {
     }
 }
 
+/// Reads the instances again into the snapshot (on failure, keeps the last
+/// rows and says why).
 fn refresh_instances(shared: &Shared) {
     let read = run_reyns(&shared.config.instances).and_then(|(code, stdout, stderr)| {
         let listed: Vec<Value> =
@@ -209,6 +211,7 @@ fn refresh_instances(shared: &Shared) {
     }
 }
 
+/// Reads the converge plan again into the snapshot's drift.
 fn refresh_drift(shared: &Shared) {
     let read = run_reyns(&shared.config.plan);
     let mut snapshot = shared
@@ -243,6 +246,7 @@ fn respond(request: Request, status: u16, content_type: &str, body: String) {
     let _ = request.respond(response);
 }
 
+/// A JSON answer (see [`respond`]).
 fn respond_json(request: Request, status: u16, value: &Value) {
     respond(request, status, "application/json", value.to_string());
 }
@@ -312,6 +316,7 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
+/// Answers one request: the page, the API, or 403/404/405.
 fn handle(mut request: Request, shared: &Shared, port: u16) {
     if !host_allowed(&request, &shared.config.bind, port) {
         return respond_json(
@@ -368,6 +373,7 @@ fn handle(mut request: Request, shared: &Shared, port: u16) {
     }
 }
 
+/// Text made safe inside HTML and its attributes.
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -398,6 +404,7 @@ fn instances_json(shared: &Shared) -> Value {
     json!({"instances": instances, "error": snapshot.error, "drift_error": snapshot.drift_error})
 }
 
+/// `GET /api/releases`: the releases verb's JSON, read afresh.
 fn releases_json(shared: &Shared) -> Value {
     match run_reyns(&shared.config.releases) {
         Ok((0, stdout, stderr)) => match serde_json::from_str::<Value>(&stdout) {

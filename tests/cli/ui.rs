@@ -1,6 +1,8 @@
 //! The dashboard with a large platform, in headless Chromium: 300 instances
-//! (the fake docker lists them) render in under a second, and 10,000 log
-//! lines poured into the page leave it responsive, its pane capped.
+//! (the fake docker lists them) all render, and 10,000 log lines poured into
+//! the page leave it answering, its pane capped. How fast is measured by
+//! `bench/ui`, which runs this test and reads the figures it prints (a
+//! timed assertion would fail on a busy machine, not on a slow page).
 
 use super::*;
 use support::browser::{body_data, dump_dom, http, ui_url, LivePage};
@@ -45,10 +47,6 @@ fn three_hundred_instances_render_in_a_second_and_ten_thousand_log_lines_keep_th
     let render_ms: u64 = body_data(&dom, "data-render-ms")
         .and_then(|ms| ms.parse().ok())
         .expect("the page timed its first render");
-    assert!(
-        render_ms < 1000,
-        "300 instances took {render_ms} ms to render"
-    );
 
     // One instance's logs: 10,000 lines at once (the fake prints them all,
     // then waits as `docker logs --follow` does), in a live page.
@@ -68,14 +66,14 @@ fn three_hundred_instances_render_in_a_second_and_ten_thousand_log_lines_keep_th
         .eval("Number(document.body.dataset.longestBlockMs)")
         .as_u64()
         .expect("responsiveness measured");
-    assert!(blocked < 250, "the page was unresponsive for {blocked} ms");
     // And it still answers: a click on clear empties the pane at once.
     page.eval("document.getElementById('log-clear').click()");
     assert_eq!(
         page.eval("document.getElementById('log').textContent"),
         serde_json::json!("")
     );
-    eprintln!("300 instances rendered in {render_ms} ms; 10,000 log lines blocked the page at most {blocked} ms");
+    // What bench/ui reads.
+    eprintln!("ui figures: render_ms={render_ms} longest_block_ms={blocked}");
     drop(page);
 
     // SAFETY: signalling the child this test started.
