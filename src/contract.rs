@@ -18,7 +18,7 @@ pub const LABEL_PREFIX: &str = "reyns.";
 /// it builds from a project (`project`, `service`). Reyns' own images carry
 /// none: on the classic builder a `--label` is one more step (a container
 /// made and committed, ~2.5 s on fuse-overlayfs), and nothing read it.
-pub const LABELS: [&str; 11] = [
+pub const LABELS: [&str; 12] = [
     "project",
     "service",
     "instance",
@@ -28,6 +28,9 @@ pub const LABELS: [&str; 11] = [
     "dns",
     "hash",
     "inputs",
+    // The id of the image an instance was made from: with `hash`, what lets
+    // a converge that changes nothing decide from `docker ps` alone.
+    "image",
     // On a swarm: the node an instance with persistent data is pinned to,
     // and the `service create` argv it was made with (what an update diffs).
     "pinned",

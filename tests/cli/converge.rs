@@ -35,6 +35,62 @@ fn running_unchanged_instance_is_kept_with_one_ps_and_one_inspect() {
 }
 
 #[test]
+fn a_converge_that_changes_nothing_is_decided_from_docker_ps_alone() {
+    let test = Test::demo().args("run:all,conf=solo");
+    std::fs::write(
+        test.dir.join("solo.conf"),
+        r#"[{"service": "demo", "instance": "one", "env_vars": {"EXAMPLE_ENV_VAR": "a"}},
+            {"service": "demo", "instance": "two", "env_vars": {"EXAMPLE_ENV_VAR": "a"}}]"#,
+    )
+    .unwrap();
+    let made = test.run().success().stderr_has("created 2").docker;
+    assert!(
+        made.contains("--label reyns.image=sha256:fake-proj-demo "),
+        "the image id is a label: {made}"
+    );
+    // Nothing changed: one docker ps, no inspect.
+    let kept = test
+        .run()
+        .success()
+        .stderr_has("created 0, started 0, recreated 0, kept 2")
+        .docker;
+    assert_eq!(docker_verbs(&kept), ["ps"], "{kept}");
+    let test = test.args("run:all,conf=solo,plan=True");
+    let planned = test.run().success();
+    assert!(
+        planned
+            .stdout
+            .contains("keep proj-demo-one\nkeep proj-demo-two\n"),
+        "{}",
+        planned.stdout
+    );
+    let test = test.args("run:all,conf=solo");
+    // A value changed: the listing cannot decide, the inspect and the
+    // converge run as before.
+    std::fs::write(
+        test.dir.join("solo.conf"),
+        r#"[{"service": "demo", "instance": "one", "env_vars": {"EXAMPLE_ENV_VAR": "b"}},
+            {"service": "demo", "instance": "two", "env_vars": {"EXAMPLE_ENV_VAR": "a"}}]"#,
+    )
+    .unwrap();
+    let changed = test
+        .run()
+        .success()
+        .stderr_has("recreated 1 (proj-demo-one: env EXAMPLE_ENV_VAR changed), kept 1")
+        .docker;
+    assert_eq!(docker_verbs(&changed)[..2], ["ps", "inspect"], "{changed}");
+    // A stopped instance: started, through the inspect.
+    let test = test.args("_stop:demo,two");
+    test.run().success();
+    let test = test.args("run:all,conf=solo");
+    let started = test.run().success().stderr_has("started 1").docker;
+    assert!(
+        started.contains("docker start proj-demo-two\n"),
+        "{started}"
+    );
+}
+
+#[test]
 fn a_verbs_first_reads_start_ahead_on_its_next_run_unless_the_project_is_locked() {
     let test = Test::demo()
         .args("ps")

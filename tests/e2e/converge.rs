@@ -219,3 +219,73 @@ fn converge_keeps_persistent_data_and_follows_mounted_files() {
         .stdout_has("level=2")
         .stdout_has("kept");
 }
+
+/// A converge that changes nothing is decided from `docker ps` alone, with
+/// no `docker inspect`; and what ps cannot show plainly is still seen: a
+/// rebuilt image (ps then names the old image by its id) recreates its
+/// instances, a changed env var its own.
+#[test]
+fn a_converge_that_changes_nothing_reads_only_docker_ps() {
+    let project = Project::new();
+    project.service("svc", BASE_SERVICE, &[]);
+    project.file(
+        "solo.conf",
+        r#"[{"service": "svc", "instance": "one", "sleep": 0, "env_vars": {"COLOUR": "red"}},
+            {"service": "svc", "instance": "two", "sleep": 0}]"#,
+    );
+    let docker_commands = |output: &crate::support::Output| -> Vec<String> {
+        output
+            .stderr
+            .lines()
+            .filter_map(|line| {
+                line.split_once("$ docker ")
+                    .map(|(_, command)| command.to_string())
+            })
+            .collect()
+    };
+    let converge = || project.reyns("run:all,conf=solo").env("LOG_LEVEL", "DEBUG");
+    project.reyns("build:svc").run().success();
+    converge().run().success().stderr_has("created 2");
+
+    let kept = converge().run().success().stderr_has("recreated 0, kept 2");
+    let commands = docker_commands(&kept);
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert!(commands[0].starts_with("ps "), "{commands:?}");
+
+    project.service("svc", &format!("{BASE_SERVICE}LABEL rebuilt=yes\n"), &[]);
+    project.reyns("build:svc").run().success();
+    let before = container_ids(&project);
+    converge()
+        .run()
+        .success()
+        .stderr_has("recreated 2")
+        .stderr_has("image rebuilt");
+    let after = container_ids(&project);
+    assert!(
+        before.iter().all(|(name, id)| after[name] != *id),
+        "{before:?} -> {after:?}"
+    );
+
+    std::fs::write(
+        project.dir.join("solo.conf"),
+        r#"[{"service": "svc", "instance": "one", "sleep": 0, "env_vars": {"COLOUR": "blue"}},
+            {"service": "svc", "instance": "two", "sleep": 0}]"#,
+    )
+    .unwrap();
+    converge()
+        .run()
+        .success()
+        .stderr_has("recreated 1")
+        .stderr_has("env COLOUR changed");
+    let kept = converge().run().success().stderr_has("recreated 0, kept 2");
+    assert_eq!(docker_commands(&kept).len(), 1, "{}", kept.stderr);
+    assert_eq!(
+        docker(&[
+            "exec",
+            &project.container("svc", "one"),
+            "printenv",
+            "COLOUR"
+        ]),
+        "blue"
+    );
+}

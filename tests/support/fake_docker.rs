@@ -86,7 +86,7 @@ fn main() {
                         .to_string()
                 };
                 println!(
-                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}"}}"#,
+                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}","hash":"{}","image_id":"{}"}}"#,
                     image_of(&argv),
                     label("project"),
                     label("service"),
@@ -94,7 +94,9 @@ fn main() {
                     label("instance_type"),
                     label("conf"),
                     label("group"),
-                    label("dns")
+                    label("dns"),
+                    label("hash"),
+                    label("image")
                 );
             }
         }
