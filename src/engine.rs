@@ -31,6 +31,7 @@ pub fn engine(project_dir: &Path) -> Engine {
     // 18.5M -> 16.8M instructions, a no-op `run:all` 103M -> 99M).
     engine.set_optimization_level(rhai::OptimizationLevel::None);
     engine.set_module_resolver(scripts::Resolver::new(project_dir));
+    host::session::Session::install(&mut engine);
     host::register(&mut engine);
     engine
 }

@@ -4,10 +4,10 @@
 //! or Ctrl-C. `build` and `run` both run on it: it is the one scheduler.
 
 use super::readiness::Readiness;
-use crate::exec::{self, fail, string_list, strings, to_map, HostResult, Mode};
+use crate::exec::{self, fail, to_map, HostResult, Mode};
 use crate::log::{self, Level};
-use rhai::{Array, Dynamic, FnPtr, Map};
-use serde::Serialize;
+use rhai::{Dynamic, FnPtr, Map};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
@@ -62,24 +62,24 @@ pub struct Job {
     pub stream: bool,
 }
 
-/// Reads what a job runs: one argv (a list of strings), several (a list of
-/// lists, run in order), or `()`/`[]` for nothing.
-pub fn command_list(value: &Dynamic, what: &str) -> HostResult<Vec<Vec<String>>> {
-    if value.is_unit() {
-        return Ok(Vec::new());
+/// What a job runs, as scripts write it: one argv (a list of strings), or
+/// several (a list of lists, run in order); `()` or `[]` for nothing.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CommandsSpec {
+    One(Vec<String>),
+    Many(Vec<Vec<String>>),
+}
+
+impl CommandsSpec {
+    fn into_list(spec: Option<CommandsSpec>) -> Vec<Vec<String>> {
+        match spec {
+            None => Vec::new(),
+            Some(CommandsSpec::One(argv)) if argv.is_empty() => Vec::new(),
+            Some(CommandsSpec::One(argv)) => vec![argv],
+            Some(CommandsSpec::Many(argvs)) => argvs,
+        }
     }
-    let Some(array) = value.read_lock::<Array>() else {
-        return fail(format!(
-            "{what} must be an argv list, a list of them, or ()"
-        ));
-    };
-    if array.iter().all(|item| item.is_array()) {
-        return array
-            .iter()
-            .map(|item| strings(&item.clone().cast::<Array>(), what))
-            .collect();
-    }
-    Ok(vec![strings(&array, what)?])
 }
 
 /// One step a job takes once its container is ready: a docker command, or a
@@ -90,37 +90,32 @@ pub enum Step {
     Pause(Duration),
 }
 
-/// Reads a job's `then` steps: a list whose items are argvs or numbers of
-/// seconds to pause.
-fn step_list(value: &Dynamic, what: &str) -> HostResult<Vec<Step>> {
-    if value.is_unit() {
-        return Ok(Vec::new());
+/// A step as scripts write it: an argv, or seconds to pause (whole or not).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StepSpec {
+    Docker(Vec<String>),
+    Whole(i64),
+    Fraction(f64),
+}
+
+impl StepSpec {
+    fn into_step(self, what: &str) -> HostResult<Step> {
+        let seconds = match self {
+            StepSpec::Docker(argv) => return Ok(Step::Docker(argv)),
+            StepSpec::Whole(n) => n as f64,
+            StepSpec::Fraction(f) => f,
+        };
+        if seconds < 0.0 {
+            return fail(format!("{what}: a pause of {seconds} seconds"));
+        }
+        Ok(Step::Pause(Duration::from_secs_f64(seconds)))
     }
-    let Some(array) = value.read_lock::<Array>() else {
-        return fail(format!(
-            "{what} must be a list of argvs and pauses (seconds)"
-        ));
-    };
-    array
-        .iter()
-        .map(|item| {
-            if let Some(argv) = item.read_lock::<Array>() {
-                return Ok(Step::Docker(strings(&argv, what)?));
-            }
-            let seconds = item
-                .as_float()
-                .ok()
-                .or_else(|| item.as_int().ok().map(|n| n as f64));
-            match seconds {
-                Some(seconds) if seconds >= 0.0 => {
-                    Ok(Step::Pause(Duration::from_secs_f64(seconds)))
-                }
-                _ => fail(format!(
-                    "{what}: a step is an argv or seconds to pause, not {item}"
-                )),
-            }
-        })
-        .collect()
+}
+
+/// Reads `value` as `T`, or fails naming `what` and serde's complaint.
+fn read_spec<T: serde::de::DeserializeOwned>(value: &Dynamic, what: &str) -> HostResult<T> {
+    rhai::serde::from_dynamic(value).or_else(|err| fail(format!("{what}: {err}")))
 }
 
 /// What a deferred job's function answers, read once: the commands to run,
@@ -145,69 +140,112 @@ struct Answer {
     rollout: Option<String>,
 }
 
+/// An answer as scripts write it (a map; see [`Answer`] for each key), its
+/// defaults in one place; `note` is read apart (it is any value). An
+/// unknown key is an error: a misspelt one would otherwise be a default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerSpec {
+    commands: Option<CommandsSpec>,
+    #[serde(default = "waits")]
+    wait: bool,
+    ready_on: Option<String>,
+    #[serde(default)]
+    then: Vec<StepSpec>,
+    undo: Option<CommandsSpec>,
+    rollout: Option<String>,
+}
+
+fn waits() -> bool {
+    true
+}
+
 impl Answer {
+    /// Reads a deferred job's answer: a map (see [`AnswerSpec`]), or its
+    /// commands alone (an argv or a list of them, waited for).
     fn from_dynamic(answer: Dynamic, id: &str) -> HostResult<Answer> {
-        let what = |key: &str| format!("`{key}` of job `{id}`");
         let Some(mut fields) = answer.clone().try_cast::<Map>() else {
+            let commands: Option<CommandsSpec> =
+                read_spec(&answer, &format!("the commands of job `{id}`"))?;
             return Ok(Answer {
-                commands: command_list(&answer, &format!("the commands of job `{id}`"))?,
+                commands: CommandsSpec::into_list(commands),
                 wait: true,
                 ..Answer::default()
             });
         };
-        let take = |fields: &mut Map, key: &str| fields.remove(key).unwrap_or_default();
+        let note = fields.remove("note");
+        let spec: AnswerSpec = read_spec(&fields.into(), &format!("the answer of job `{id}`"))?;
+        let then_what = format!("`then` of job `{id}`");
         Ok(Answer {
-            commands: command_list(&take(&mut fields, "commands"), &what("commands"))?,
-            note: fields.remove("note"),
-            wait: fields.get("wait").and_then(|w| w.as_bool().ok()) != Some(false),
-            ready_on: fields
-                .remove("ready_on")
-                .filter(|value| value.is_string())
-                .map(|value| value.to_string()),
-            then: step_list(&take(&mut fields, "then"), &what("then"))?,
-            undo: command_list(&take(&mut fields, "undo"), &what("undo"))?,
-            rollout: fields
-                .remove("rollout")
-                .filter(|value| value.is_string())
-                .map(|value| value.to_string()),
+            commands: CommandsSpec::into_list(spec.commands),
+            note,
+            wait: spec.wait,
+            ready_on: spec.ready_on,
+            then: spec
+                .then
+                .into_iter()
+                .map(|step| step.into_step(&then_what))
+                .collect::<HostResult<_>>()?,
+            undo: CommandsSpec::into_list(spec.undo),
+            rollout: spec.rollout,
         })
     }
 }
 
+/// A job as scripts write it (`docker::graph`), its defaults in one place;
+/// `argv` (it may be a function) and `wait` (a readiness wait,
+/// [`Readiness::from_map`], or `()`) are read apart. An unknown key is an
+/// error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobSpec {
+    id: String,
+    #[serde(default)]
+    after: Vec<String>,
+    /// How progress lines name it (its id by default).
+    label: Option<String>,
+    #[serde(default)]
+    stream: bool,
+}
+
 impl Job {
+    /// Reads a job as scripts write it (see [`JobSpec`]); `argv` is its
+    /// commands or a function giving them once its turn comes.
     pub fn from_dynamic(value: &Dynamic) -> HostResult<Job> {
-        let Some(map) = value.read_lock::<Map>() else {
-            return fail("a graph job is a map #{id, argv, after, label, wait}");
+        let Some(mut map) = value.clone().try_cast::<Map>() else {
+            return fail("a graph job is a map #{id, argv, after, label, stream, wait}");
         };
-        let id = map.get("id").map(|v| v.to_string()).unwrap_or_default();
-        if id.is_empty() {
+        let argv = map.remove("argv");
+        let wait = map.remove("wait").filter(|wait| !wait.is_unit());
+        let named = map
+            .get("id")
+            .map(|id| format!("job `{id}`"))
+            .unwrap_or_else(|| "a graph job".into());
+        let spec: JobSpec = read_spec(&map.into(), &named)?;
+        if spec.id.is_empty() {
             return fail("a graph job needs an `id`");
         }
-        let after = string_list(&map, "after", &format!("job `{id}`"))?;
-        let commands = match map.get("argv") {
-            Some(value) if value.is_fnptr() => Commands::Deferred(value.clone().cast::<FnPtr>()),
-            Some(value) => Commands::Fixed(command_list(value, &format!("`argv` of job `{id}`"))?),
+        let commands = match argv {
+            Some(value) if value.is_fnptr() => Commands::Deferred(value.cast::<FnPtr>()),
+            Some(value) => Commands::Fixed(CommandsSpec::into_list(read_spec(
+                &value,
+                &format!("`argv` of job `{}`", spec.id),
+            )?)),
             None => Commands::Fixed(Vec::new()),
-        };
-        let wait = match map.get("wait") {
-            Some(value) if value.is_map() => {
-                Some(Readiness::from_map(&value.clone().cast::<Map>())?)
-            }
-            _ => None,
         };
         Ok(Job {
             commands,
-            after,
-            label: map
-                .get("label")
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| id.clone()),
-            stream: map
-                .get("stream")
-                .and_then(|v| v.as_bool().ok())
-                .unwrap_or(false),
-            id,
-            wait,
+            after: spec.after,
+            label: spec.label.unwrap_or_else(|| spec.id.clone()),
+            stream: spec.stream,
+            wait: match wait.map(|wait| wait.try_cast::<Map>()) {
+                None => None,
+                Some(Some(wait)) => Some(Readiness::from_map(&wait)?),
+                Some(None) => {
+                    return fail(format!("`wait` of job `{}` must be a map or ()", spec.id))
+                }
+            },
+            id: spec.id,
         })
     }
 }
@@ -501,6 +539,7 @@ pub fn run_graph(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rhai::Array;
 
     fn job(id: &str, after: &[&str]) -> Job {
         Job {
@@ -560,6 +599,36 @@ mod tests {
         map.insert("then".into(), bad.into());
         let err = Answer::from_dynamic(map.into(), "x").err().unwrap();
         assert!(err.to_string().contains("`then` of job `x`"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_key_of_a_job_or_an_answer_is_an_error() {
+        let mut map = Map::new();
+        map.insert("id".into(), "a".into());
+        map.insert("aftre".into(), Array::new().into());
+        let err = Job::from_dynamic(&map.into()).err().unwrap().to_string();
+        assert!(err.contains("job `a`") && err.contains("aftre"), "{err}");
+        let mut map = Map::new();
+        map.insert("comands".into(), argv(&["start", "x"]));
+        let err = Answer::from_dynamic(map.into(), "x")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("the answer of job `x`") && err.contains("comands"),
+            "{err}"
+        );
+        // `wait` and `label` default: waited for, labelled by its id.
+        let mut map = Map::new();
+        map.insert("id".into(), "b".into());
+        map.insert("argv".into(), argv(&["start", "b"]));
+        map.insert("wait".into(), Dynamic::UNIT);
+        let job = Job::from_dynamic(&map.into()).unwrap();
+        assert_eq!(job.label, "b");
+        assert!(job.wait.is_none());
+        assert!(
+            matches!(job.commands, Commands::Fixed(ref argvs) if argvs == &[vec!["start".to_string(), "b".into()]])
+        );
     }
 
     #[test]

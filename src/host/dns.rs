@@ -3,21 +3,22 @@
 //! images (`docker exec` into an instance, or a throw-away `reyns/reyns-base`
 //! container), so a host with only the docker CLI works.
 
-use super::docker;
+use super::session::Session;
 use super::{fail, HostResult, Target};
 use crate::exec::{self, Outcome};
 use rhai::plugin::*;
 use rhai::Map;
 
-/// Sends an update script; returns what nsupdate said.
-fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
+/// Sends an update script; returns what nsupdate said (in plan mode,
+/// prints it instead).
+fn send(script: &str, container: Option<Target>, mode: exec::Mode) -> HostResult<Outcome> {
     if which::which("nsupdate").is_ok() {
         let keys = super::keys::ensure().or_else(fail)?;
         let key = keys.join("tsig.key").display().to_string();
         let argv: Vec<String> = ["nsupdate", "-t", "5", "-k", &key]
             .map(String::from)
             .to_vec();
-        if docker::mode() == exec::Mode::Plan {
+        if mode == exec::Mode::Plan {
             println!("{} <<'EOF'\n{script}EOF", shell_words::join(&argv));
             return Ok(Outcome::default());
         }
@@ -50,7 +51,7 @@ fn send(script: &str, container: Option<Target>) -> HostResult<Outcome> {
         ]
         .map(String::from),
     );
-    if docker::mode() == exec::Mode::Plan {
+    if mode == exec::Mode::Plan {
         println!("{} <<'EOF'\n{script}EOF", exec::shown(&argv));
         return Ok(Outcome::default());
     }
@@ -70,12 +71,16 @@ pub mod api {
     /// let result = dns::update("server 172.17.0.2\nupdate delete demo-one.local.zone A\nsend\n", ());
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn update(script: &str, container: Dynamic) -> Result<Map, Box<EvalAltResult>> {
+    pub fn update(
+        context: NativeCallContext,
+        script: &str,
+        container: Dynamic,
+    ) -> Result<Map, Box<EvalAltResult>> {
         let container = if container.is_unit() {
             None
         } else {
             Some(Target::from_dynamic(&container, "dns::update")?)
         };
-        Ok(send(script, container)?.to_map())
+        Ok(send(script, container, super::Session::of(&context).mode())?.to_map())
     }
 }

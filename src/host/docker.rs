@@ -1,30 +1,18 @@
 //! `docker::` for scripts: thin wrappers over [`crate::exec`] (running a
 //! command) and [`crate::graph`] (jobs and readiness).
 //!
-//! The verb's plan mode (`plan=True`, set by `docker::set_plan`) is held
-//! here, for the one process a verb runs in, and handed to the layers below
-//! as a value: commands that change something are printed, quoted for a
-//! shell, instead of run. Queries always run.
+//! The verb's plan mode (`plan=True`, set by `docker::set_plan`) is the
+//! session's ([`super::session`]), and handed to the layers below as a
+//! value: commands that change something are printed, quoted for a shell,
+//! instead of run. Queries always run.
 
+use super::session::Session;
 use super::{fail, strings, to_map, HostResult, Target};
 use crate::exec::{checked, failed, inherited, pipeline, program, read, read_checked, shown, Mode};
 use crate::graph::jobs::{run_graph, Commands, Job};
 use crate::graph::readiness::Readiness;
 use rhai::plugin::*;
 use rhai::{Array, Map};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Whether the verb runs with `plan=True`.
-static PLAN_MODE: AtomicBool = AtomicBool::new(false);
-
-/// The verb's mode: run commands, or print those that change something.
-pub fn mode() -> Mode {
-    if PLAN_MODE.load(Ordering::Relaxed) {
-        Mode::Plan
-    } else {
-        Mode::Run
-    }
-}
 
 /// What `docker::wait_ready` came to.
 #[derive(serde::Serialize)]
@@ -34,8 +22,8 @@ struct Waited {
 }
 
 /// In plan mode, prints the command (and returns true): the caller skips it.
-fn planned(argv: &[String]) -> bool {
-    crate::exec::planned(argv, mode())
+fn planned(context: &NativeCallContext, argv: &[String]) -> bool {
+    crate::exec::planned(argv, Session::of(context).mode())
 }
 
 /// A script's list of argv lists (`[["ps"], ["--host", "...", "ps"]]`).
@@ -51,9 +39,14 @@ fn argv_lists(batch: &Array, what: &str) -> HostResult<Vec<Vec<String>>> {
 
 /// Runs a docker command with stdout/stderr (and, `with_stdin`, the
 /// terminal) handed over; in plan mode prints it and gives 0.
-fn handed_over(argv: Array, with_stdin: bool, what: &str) -> HostResult<i64> {
+fn handed_over(
+    context: &NativeCallContext,
+    argv: Array,
+    with_stdin: bool,
+    what: &str,
+) -> HostResult<i64> {
     let argv = strings(&argv, what)?;
-    if planned(&argv) {
+    if planned(context, &argv) {
         return Ok(0);
     }
     inherited(&argv, with_stdin)
@@ -111,9 +104,9 @@ pub mod api {
     /// docker::run(["rm", "-f", "demo-demo-one"]);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn run(argv: Array) -> Result<String, Box<EvalAltResult>> {
+    pub fn run(context: NativeCallContext, argv: Array) -> Result<String, Box<EvalAltResult>> {
         let argv = strings(&argv, "docker::run")?;
-        if planned(&argv) {
+        if planned(&context, &argv) {
             return Ok(String::new());
         }
         checked(&argv, None)
@@ -125,9 +118,13 @@ pub mod api {
     /// docker::run_with_input(["exec", "-i", "c", "nsupdate"], "send\n");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn run_with_input(argv: Array, input: &str) -> Result<String, Box<EvalAltResult>> {
+    pub fn run_with_input(
+        context: NativeCallContext,
+        argv: Array,
+        input: &str,
+    ) -> Result<String, Box<EvalAltResult>> {
         let argv = strings(&argv, "docker::run_with_input")?;
-        if planned(&argv) {
+        if planned(&context, &argv) {
             return Ok(String::new());
         }
         checked(&argv, Some(input.as_bytes()))
@@ -224,7 +221,11 @@ pub mod api {
     /// docker::copy_images(["reyns/reyns-base"], ["--host", "tcp://10.0.0.6:2375"]);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn copy_images(images: Array, flags: Array) -> Result<(), Box<EvalAltResult>> {
+    pub fn copy_images(
+        context: NativeCallContext,
+        images: Array,
+        flags: Array,
+    ) -> Result<(), Box<EvalAltResult>> {
         let mut save = vec!["save".to_string()];
         save.extend(strings(&images, "docker::copy_images")?);
         let mut load = strings(&flags, "docker::copy_images")?;
@@ -233,7 +234,7 @@ pub mod api {
             || Ok(duct::cmd(program()?, &save)),
             &shown(&save),
             &load,
-            mode(),
+            Session::of(&context).mode(),
         )
     }
 
@@ -246,7 +247,11 @@ pub mod api {
     /// docker::copy_in("demo-demo-one", #{ "/work/app/index.html": "/srv/app/index.html" });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn copy_in(target: Dynamic, files: Map) -> Result<(), Box<EvalAltResult>> {
+    pub fn copy_in(
+        context: NativeCallContext,
+        target: Dynamic,
+        files: Map,
+    ) -> Result<(), Box<EvalAltResult>> {
         let target = super::Target::from_dynamic(&target, "docker::copy_in")?;
         let mut pairs = Vec::new();
         for (host, inside) in &files {
@@ -259,7 +264,7 @@ pub mod api {
             "-".to_string(),
             format!("{}:/", target.name),
         ]);
-        if planned(&argv) {
+        if planned(&context, &argv) {
             return Ok(());
         }
         checked(&argv, Some(&archive)).map(drop)
@@ -272,8 +277,8 @@ pub mod api {
     /// let code = docker::stream(["build", "-t", "demo/web", "services/web"]);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn stream(argv: Array) -> Result<i64, Box<EvalAltResult>> {
-        handed_over(argv, false, "docker::stream")
+    pub fn stream(context: NativeCallContext, argv: Array) -> Result<i64, Box<EvalAltResult>> {
+        handed_over(&context, argv, false, "docker::stream")
     }
 
     /// Hands the terminal to a docker command (`run -it`, `exec -it`) and
@@ -283,8 +288,8 @@ pub mod api {
     /// let code = docker::attach(["exec", "-it", "demo-demo-one", "bash"]);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn attach(argv: Array) -> Result<i64, Box<EvalAltResult>> {
-        handed_over(argv, true, "docker::attach")
+    pub fn attach(context: NativeCallContext, argv: Array) -> Result<i64, Box<EvalAltResult>> {
+        handed_over(&context, argv, true, "docker::attach")
     }
 
     /// Runs docker commands that change something, at most `limit` at once, and
@@ -295,7 +300,11 @@ pub mod api {
     /// let results = docker::parallel([["rm", "-f", "a"], ["rm", "-f", "b"]], 8);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn parallel(batch: Array, limit: i64) -> Result<Array, Box<EvalAltResult>> {
+    pub fn parallel(
+        context: NativeCallContext,
+        batch: Array,
+        limit: i64,
+    ) -> Result<Array, Box<EvalAltResult>> {
         let jobs: Vec<Job> = argv_lists(&batch, "docker::parallel")?
             .into_iter()
             .enumerate()
@@ -309,9 +318,13 @@ pub mod api {
             })
             .collect();
         let count = jobs.len();
-        let results = run_graph(jobs, limit.max(1) as usize, false, mode(), &mut |_, _| {
-            fail("docker::parallel runs fixed commands only")
-        })?;
+        let results = run_graph(
+            jobs,
+            limit.max(1) as usize,
+            false,
+            Session::of(&context).mode(),
+            &mut |_, _| fail("docker::parallel runs fixed commands only"),
+        )?;
         Ok((0..count)
             .map(|index| {
                 results
@@ -360,7 +373,13 @@ pub mod api {
             .collect::<HostResult<Vec<Job>>>()?;
         let mut resolve =
             |function: &rhai::FnPtr, before: Map| function.call_within_context(&context, (before,));
-        let results = run_graph(jobs, limit.max(1) as usize, true, mode(), &mut resolve)?;
+        let results = run_graph(
+            jobs,
+            limit.max(1) as usize,
+            true,
+            Session::of(&context).mode(),
+            &mut resolve,
+        )?;
         Ok(results
             .into_iter()
             .map(|(id, result)| (id.into(), result.into()))
@@ -413,8 +432,12 @@ pub mod api {
     /// let r = docker::wait_ready(#{container: "p-demo-one", timeout: 60});
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn wait_ready(readiness: Map) -> Result<Map, Box<EvalAltResult>> {
-        let (ok, output) = Readiness::from_map(&readiness)?.wait(None, mode())?;
+    pub fn wait_ready(
+        context: NativeCallContext,
+        readiness: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let (ok, output) =
+            Readiness::from_map(&readiness)?.wait(None, Session::of(&context).mode())?;
         to_map(&Waited { ok, output })
     }
 
@@ -426,7 +449,11 @@ pub mod api {
     /// docker::import_pipe(["mmdebstrap", "--variant=minbase", "bookworm", "-"], ["import", "-", "debian:bookworm-slim"]);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn import_pipe(source: Array, argv: Array) -> Result<(), Box<EvalAltResult>> {
+    pub fn import_pipe(
+        context: NativeCallContext,
+        source: Array,
+        argv: Array,
+    ) -> Result<(), Box<EvalAltResult>> {
         let source = strings(&source, "docker::import_pipe")?;
         let argv = strings(&argv, "docker::import_pipe")?;
         let Some((program, source_args)) = source.split_first() else {
@@ -437,7 +464,12 @@ pub mod api {
                 .or_else(|_| fail(format!("`{program}` was not found on PATH")))?;
             Ok(duct::cmd(program, source_args))
         };
-        pipeline(reader, &shell_words::join(&source), &argv, mode())
+        pipeline(
+            reader,
+            &shell_words::join(&source),
+            &argv,
+            Session::of(&context).mode(),
+        )
     }
 
     /// Turns plan mode on or off: while on, commands that change something are
@@ -446,8 +478,8 @@ pub mod api {
     /// ```rhai
     /// docker::set_plan(true);
     /// ```
-    pub fn set_plan(on: bool) {
-        PLAN_MODE.store(on, Ordering::Relaxed);
+    pub fn set_plan(context: NativeCallContext, on: bool) {
+        Session::of(&context).set_plan(on);
     }
 
     /// Whether plan mode is on.
@@ -455,8 +487,8 @@ pub mod api {
     /// ```rhai
     /// if docker::is_planning() { return; }
     /// ```
-    pub fn is_planning() -> bool {
-        mode() == Mode::Plan
+    pub fn is_planning(context: NativeCallContext) -> bool {
+        Session::of(&context).mode() == Mode::Plan
     }
 
     /// A docker command line quoted for a shell, for messages.

@@ -18,6 +18,7 @@ pub mod logs;
 pub mod net;
 pub mod program;
 pub mod project;
+pub mod session;
 pub mod ssh;
 pub mod swarm;
 pub mod term;

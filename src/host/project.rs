@@ -221,8 +221,8 @@ pub mod api {
     /// project::lock(60);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn lock(timeout: i64) -> Result<(), Box<EvalAltResult>> {
-        if super::super::docker::mode() == crate::exec::Mode::Plan {
+    pub fn lock(context: NativeCallContext, timeout: i64) -> Result<(), Box<EvalAltResult>> {
+        if super::super::session::Session::of(&context).mode() == crate::exec::Mode::Plan {
             return Ok(());
         }
         super::lock(Duration::from_secs(timeout.max(0) as u64)).or_else(fail)

@@ -1,0 +1,77 @@
+//! The session: what one verb's run decides for the host functions it
+//! calls, held by the engine that runs it instead of by the process. The
+//! engine hands it to every evaluation as Rhai's tag ([`Session::install`]),
+//! so a host function that depends on it takes Rhai's call context and
+//! asks [`Session::of`]; two engines (tests, a verb run from another) have
+//! two sessions. Today it holds the plan mode (`plan=True`,
+//! `docker::set_plan`): commands that change something are printed
+//! instead of run, and the layers below get the mode as a value.
+
+use crate::exec::Mode;
+use rhai::{Dynamic, Engine, NativeCallContext};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// One verb's run, shared by every evaluation on its engine (clones share it).
+#[derive(Clone, Default)]
+pub struct Session {
+    planning: Arc<AtomicBool>,
+}
+
+impl Session {
+    /// Gives `engine` a new session, which each evaluation on it starts with.
+    pub fn install(engine: &mut Engine) {
+        engine.set_default_tag(Dynamic::from(Session::default()));
+    }
+
+    /// The session of the evaluation calling a host function (a new one, in
+    /// run mode, on an engine without [`Session::install`]).
+    pub fn of(context: &NativeCallContext) -> Session {
+        context
+            .tag()
+            .and_then(|tag| tag.clone().try_cast::<Session>())
+            .unwrap_or_default()
+    }
+
+    /// Run commands, or print those that change something.
+    pub fn mode(&self) -> Mode {
+        if self.planning.load(Ordering::Relaxed) {
+            Mode::Plan
+        } else {
+            Mode::Run
+        }
+    }
+
+    /// Turns plan mode on or off.
+    pub fn set_plan(&self, on: bool) {
+        self.planning.store(on, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_engine_has_its_own_plan_mode() {
+        let planning = || {
+            let mut engine = Engine::new();
+            Session::install(&mut engine);
+            engine.register_fn("set_plan", |context: NativeCallContext, on: bool| {
+                Session::of(&context).set_plan(on)
+            });
+            engine.register_fn("is_planning", |context: NativeCallContext| {
+                Session::of(&context).mode() == Mode::Plan
+            });
+            engine
+        };
+        let first = planning();
+        let second = planning();
+        first.run("set_plan(true)").unwrap();
+        // Later evaluations on the same engine see it; another engine does not.
+        assert!(first.eval::<bool>("is_planning()").unwrap());
+        assert!(!second.eval::<bool>("is_planning()").unwrap());
+        first.run("set_plan(false)").unwrap();
+        assert!(!first.eval::<bool>("is_planning()").unwrap());
+    }
+}
