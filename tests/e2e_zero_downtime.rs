@@ -183,7 +183,9 @@ fn a_recreate_keeps_answering_by_name_and_a_failed_replacement_takes_nothing_dow
         .stderr_has(&format!(
             "{one}: its replacement did not become ready and was removed"
         ))
-        .stderr_has("the readiness check `tcp 2222` did not pass within 5 s");
+        // The DNS register rides in the check's exec (after `&&`).
+        .stderr_has("the readiness check `tcp 2222, then /usr/local/bin/dns-register.sh ")
+        .stderr_has("did not pass within 5 s");
     let (answered, refused) = prober.finish();
     assert_eq!(
         refused,

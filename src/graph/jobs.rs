@@ -43,7 +43,7 @@ impl JobResult {
 /// What a job runs: docker commands known up front, or a script function
 /// that gives them once the jobs it waits for are done. It is handed their
 /// results by id, and returns one argv, a list of argvs, `()` for nothing,
-/// or a [`Answer`] map: `#{commands, note, wait, ready_on, then, undo, rollout}`.
+/// or a [`Answer`] map: `#{commands, note, wait, ready_on, ready_then, then, undo, rollout}`.
 pub enum Commands {
     Fixed(Vec<Vec<String>>),
     Deferred(FnPtr),
@@ -131,6 +131,10 @@ struct Answer {
     /// The container whose readiness is waited for, when not the job's own
     /// (a replacement started beside it under another name).
     ready_on: Option<String>,
+    /// A command run inside the waited-for container as it becomes ready:
+    /// in its readiness check's `docker exec` when it has a check (one exec
+    /// less), else as the first step (and so in plan mode).
+    ready_then: Vec<String>,
     /// Steps once it is ready (move the name, drain, stop the old one).
     then: Vec<Step>,
     /// Commands run when the commands or the wait fail (remove the
@@ -150,6 +154,8 @@ struct AnswerSpec {
     #[serde(default = "waits")]
     wait: bool,
     ready_on: Option<String>,
+    #[serde(default)]
+    ready_then: Vec<String>,
     #[serde(default)]
     then: Vec<StepSpec>,
     undo: Option<CommandsSpec>,
@@ -181,6 +187,7 @@ impl Answer {
             note,
             wait: spec.wait,
             ready_on: spec.ready_on,
+            ready_then: spec.ready_then,
             then: spec
                 .then
                 .into_iter()
@@ -400,10 +407,27 @@ fn work_for(
         (true, Some(wait), Some(container), None) => Some(wait.on(&container)),
         (true, Some(wait), None, None) => Some(wait.clone()),
     };
+    let mut then = answer.then;
+    let wait = match (wait, answer.ready_then.is_empty()) {
+        (wait, true) => wait,
+        (None, false) => {
+            return fail(format!(
+                "`ready_then` of job `{}` needs a readiness wait",
+                job.id
+            ))
+        }
+        (Some(wait), false) => match wait.with_check_then(&answer.ready_then) {
+            Some(folded) if mode == Mode::Run => Some(folded),
+            _ => {
+                then.insert(0, Step::Docker(wait.exec_argv(&answer.ready_then)));
+                Some(wait)
+            }
+        },
+    };
     Ok(Work {
         commands: answer.commands,
         wait,
-        then: answer.then,
+        then,
         undo: answer.undo,
         stream: job.stream,
         mode,

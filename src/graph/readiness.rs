@@ -139,6 +139,37 @@ impl Readiness {
         }
     }
 
+    /// The same wait with `command` run in the container once its check
+    /// passes, in the check's own `docker exec` (one exec less, e.g. the DNS
+    /// register of a start-first replacement); a check that passes with
+    /// `command` failing is tried again. `None` when there is no check to
+    /// fold it into.
+    pub fn with_check_then(&self, command: &[String]) -> Option<Readiness> {
+        if self.check.is_empty() || self.service.is_some() {
+            return None;
+        }
+        // A check that is already a shell script is grouped as it is (the
+        // newline ends a trailing comment), else quoted.
+        let check = match self.check.as_slice() {
+            [shell, dash_c, script] if shell == "/bin/sh" && dash_c == "-c" => script.clone(),
+            argv => shell_words::join(argv),
+        };
+        let both = format!("{{ {check}\n}} && {}", shell_words::join(command));
+        Some(Readiness {
+            check: vec!["/bin/sh".into(), "-c".into(), both],
+            check_shown: format!("{}, then {}", self.check_shown, shell_words::join(command)),
+            ..self.clone()
+        })
+    }
+
+    /// `docker exec` of `command` in the waited-for container.
+    pub fn exec_argv(&self, command: &[String]) -> Vec<String> {
+        let mut argv = self.flags.clone();
+        argv.extend(["exec".to_string(), self.container.clone()]);
+        argv.extend(command.iter().cloned());
+        argv
+    }
+
     /// Follows the container's log (from `since`, when given: a restarted
     /// container's earlier markers do not count) until a marker shows, the
     /// log ends, or time runs out. Returns whether it became ready, and its
@@ -329,9 +360,7 @@ impl Readiness {
     /// time runs out or Ctrl-C arrives (false, with the check and its last
     /// output added to `output`).
     fn passes_check(&self, deadline: Instant, output: &mut String) -> HostResult<bool> {
-        let mut argv = self.flags.clone();
-        argv.extend(["exec".to_string(), self.container.clone()]);
-        argv.extend(self.check.iter().cloned());
+        let argv = self.exec_argv(&self.check);
         let mut pause = FIRST_PAUSE;
         loop {
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
@@ -368,6 +397,64 @@ mod tests {
             .map(|(key, value)| ((*key).into(), value.clone()))
             .collect();
         Readiness::from_map(&map)
+    }
+
+    #[test]
+    fn a_command_rides_in_the_check_and_runs_only_when_it_passes() {
+        let strings = |words: &[&str]| -> rhai::Dynamic {
+            words
+                .iter()
+                .map(|w| rhai::Dynamic::from(w.to_string()))
+                .collect::<rhai::Array>()
+                .into()
+        };
+        let register = [
+            "/usr/local/bin/dns-register.sh".to_string(),
+            "10.0.0.9".into(),
+        ];
+        let none = wait_of(&[("container", "c".into())]).unwrap();
+        assert!(
+            none.with_check_then(&register).is_none(),
+            "no check to fold into"
+        );
+        for (check, script) in [
+            (
+                vec!["/bin/sh", "-c", "test -e /ok # comment"],
+                "test -e /ok # comment",
+            ),
+            (vec!["test", "-e", "/a b"], "test -e '/a b'"),
+        ] {
+            let wait = wait_of(&[("container", "c".into()), ("check", strings(&check))]).unwrap();
+            let folded = wait.with_check_then(&register).unwrap();
+            let both = format!("{{ {script}\n}} && /usr/local/bin/dns-register.sh 10.0.0.9");
+            assert_eq!(folded.check, ["/bin/sh", "-c", &both]);
+            assert_eq!(
+                folded.exec_argv(&folded.check)[..2],
+                ["exec".to_string(), "c".into()]
+            );
+        }
+        // The grouping as /bin/sh runs it: the command after a passing check
+        // only, and a trailing comment does not swallow it.
+        let run = |check: &str| {
+            let wait = wait_of(&[
+                ("container", "c".into()),
+                ("check", strings(&["/bin/sh", "-c", check])),
+            ])
+            .unwrap();
+            let folded = wait
+                .with_check_then(&["echo".to_string(), "then".into()])
+                .unwrap();
+            let out = std::process::Command::new("/bin/sh")
+                .args(&folded.check[1..])
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            )
+        };
+        assert_eq!(run("true # passes"), (true, "then".to_string()));
+        assert_eq!(run("false"), (false, String::new()));
     }
 
     #[test]

@@ -346,11 +346,13 @@ pub mod api {
     /// `argv` is one docker argv, a list of them (run in order), or a
     /// function called when the job's turn comes, with the results of the
     /// jobs it waits for (by id), that returns either, `()` for nothing to
-    /// do, or `#{commands, note, wait, ready_on, then, undo}`: the note is
+    /// do, or `#{commands, note, wait, ready_on, ready_then, then, undo}`: the note is
     /// handed on in the results (so a job can use what the jobs before it
     /// made, their addresses); `wait: false` skips the readiness wait;
     /// `ready_on` waits on another container than `wait.container` (a
-    /// replacement under a temporary name); `then` are steps once it is
+    /// replacement under a temporary name); `ready_then` is an argv run in
+    /// that container as it becomes ready (in its readiness check's own
+    /// `docker exec` when it has one); `then` are steps once it is
     /// ready, each an argv or seconds to pause (draining); `undo` are argvs
     /// run when the commands or the wait fail (the job fails all the same).
     /// The readiness wait reads the log from the moment the job started.

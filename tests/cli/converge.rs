@@ -158,10 +158,12 @@ fn env_order_does_not_change_the_hash_but_a_value_does() {
         .success()
         .stderr_has("recreated 1 (proj-demo-one: env EXAMPLE_ENV_VAR changed)")
         .docker;
-    // Start-first: the replacement runs and is ready under a temporary
-    // name, takes the DNS name and the container's, then the old one
-    // drains, stops and goes.
-    let replaced = "docker exec proj-demo-one_next /usr/local/bin/dns-register.sh 172.17.0.9\n\
+    // Start-first: the replacement runs under a temporary name, takes the
+    // DNS name in its readiness check's own exec, then the container's
+    // name; the old one drains, stops and goes.
+    let replaced =
+        "docker exec proj-demo-one_next /bin/sh -c '{ bash -c '\\''</dev/tcp/127.0.0.1/22'\\''\n\
+        } && /usr/local/bin/dns-register.sh 172.17.0.9'\n\
         docker rename proj-demo-one proj-demo-one_old\n\
         docker rename proj-demo-one_next proj-demo-one\n\
         docker stop -t 10 proj-demo-one_old\ndocker rm --force proj-demo-one_old";
@@ -353,8 +355,13 @@ fn a_replacement_that_never_gets_ready_is_removed_and_the_old_one_kept() {
         .run()
         .code(1)
         .stderr_has("its replacement did not become ready and was removed; the old proj-demo-one keeps running unchanged")
-        .stderr_has("the readiness check `tcp 22` did not pass within 1 s");
-    let after_ready = ["dns-register.sh", "docker stop", "docker rename"];
+        .stderr_has("the readiness check `tcp 22, then /usr/local/bin/dns-register.sh 172.17.0.9` did not pass within 1 s");
+    // The DNS register rides in the check's exec, after `&&`: never on its own.
+    let after_ready = [
+        "docker exec proj-demo-one_next /usr/local/bin/dns-register.sh",
+        "docker stop",
+        "docker rename",
+    ];
     assert!(
         after_ready.iter().all(|step| !out.docker.contains(step)),
         "{}",
