@@ -190,8 +190,12 @@ pub fn create_argv(run: &[String], extras: &Extras) -> Result<Vec<String>, Strin
     } else {
         &extras.update_order
     };
+    // A rollback replaces tasks the same way: start-first where two may
+    // run at once, so a failed update takes nothing down on its way back.
     argv.extend([
         "--update-order".into(),
+        order.to_string(),
+        "--rollback-order".into(),
         order.to_string(),
         "--update-failure-action".into(),
         "rollback".into(),
@@ -907,7 +911,7 @@ mod tests {
         let made = create_argv(&run, &extras()).unwrap();
         assert_eq!(
             made,
-            words("service create --detach --init --name p-demo-one --hostname demo-one --label reyns.project=p --container-label reyns.project=p --env A=1 --host db:10.0.0.3 --mount type=volume,source=p-shared,target=/shared --mount type=bind,source=/srv/x,target=/x,readonly --publish published=2222,target=22,protocol=tcp,mode=host --health-cmd 'nc -z localhost 22' --health-interval 10s --restart-condition any --network name=p,alias=demo-one,alias=demo-one.local.zone --endpoint-mode dnsrr --constraint node.labels.reyns.group==work --health-start-period 30s --update-order start-first --update-failure-action rollback --update-monitor 20s --no-resolve-image p/demo sleep 5")
+            words("service create --detach --init --name p-demo-one --hostname demo-one --label reyns.project=p --container-label reyns.project=p --env A=1 --host db:10.0.0.3 --mount type=volume,source=p-shared,target=/shared --mount type=bind,source=/srv/x,target=/x,readonly --publish published=2222,target=22,protocol=tcp,mode=host --health-cmd 'nc -z localhost 22' --health-interval 10s --restart-condition any --network name=p,alias=demo-one,alias=demo-one.local.zone --endpoint-mode dnsrr --constraint node.labels.reyns.group==work --health-start-period 30s --update-order start-first --rollback-order start-first --update-failure-action rollback --update-monitor 20s --no-resolve-image p/demo sleep 5")
         );
     }
 

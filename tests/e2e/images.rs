@@ -227,3 +227,22 @@ fn images_with_another_installations_key_refuse_this_one() {
         .success()
         .stdout_has("welcome");
 }
+
+/// A common service builds on reyns/reyns-base: a JDK's post-install links
+/// its man pages (update-alternatives), so the slim base keeps the folders
+/// (issue 37). Debian's mirror is reachable from the build, as `init` needs.
+#[test]
+fn a_jdk_installs_on_the_base_image() {
+    let project = Project::new();
+    project.service(
+        "java",
+        "FROM reyns/reyns-base\n\
+         RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+         && rm -rf /var/lib/apt/lists/*\n",
+        &[],
+    );
+    project.reyns("build:java").run().success();
+    let image = format!("{}/java", project.name);
+    let version = docker_both_streams(&["run", "--rm", "--entrypoint", "java", &image, "-version"]);
+    assert!(version.contains("openjdk version \"17"), "{version}");
+}
