@@ -117,13 +117,16 @@ fn the_dashboard_shows_the_demo_runs_verbs_with_its_token_only_and_streams_logs(
     let mut open_page = LivePage::open(&url);
     let token = token_of(&dom);
     assert_eq!(token.len(), 64, "{token}");
-    let (status, body) = http(
-        port,
-        "POST",
-        "/api/verbs/_stop",
-        &[("X-Reyns-Token", &token)],
-        stop_two,
-    );
+    let post_with_token = |verb: &str, body: &str| {
+        http(
+            port,
+            "POST",
+            &format!("/api/verbs/{verb}"),
+            &[("X-Reyns-Token", &token)],
+            body,
+        )
+    };
+    let (status, body) = post_with_token("_stop", stop_two);
     assert_eq!(status, 200, "{body}");
     assert!(
         body.contains("\"ok\":true") && body.contains("\"exit_code\":0"),
@@ -148,24 +151,12 @@ fn the_dashboard_shows_the_demo_runs_verbs_with_its_token_only_and_streams_logs(
         "the page after _stop"
     );
     // A verb that fails says so: exit status and reyns' words.
-    let (_, body) = http(
-        port,
-        "POST",
-        "/api/verbs/_start",
-        &[("X-Reyns-Token", &token)],
-        r#"{"args": "nosuch,one"}"#,
-    );
+    let (_, body) = post_with_token("_start", r#"{"args": "nosuch,one"}"#);
     assert!(
         body.contains("\"ok\":false") && body.contains("nosuch"),
         "{body}"
     );
-    let (status, _) = http(
-        port,
-        "POST",
-        "/api/verbs/clean",
-        &[("X-Reyns-Token", &token)],
-        r#"{"args": "all,force=True"}"#,
-    );
+    let (status, _) = post_with_token("clean", r#"{"args": "all,force=True"}"#);
     assert_eq!(status, 404, "clean is not a dashboard verb");
 
     // A line written in demo-one comes out of demo-one's log stream.

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
@@ -81,6 +81,15 @@ struct Shared {
     streams: Mutex<Vec<Arc<duct::ReaderHandle>>>,
 }
 
+/// A lock of what request threads share; a panic in another thread cannot
+/// leave it half-written (each holder replaces whole values), so it is used
+/// as it is.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Serves the dashboard on `config.bind:config.port` until `stop()` says
 /// so; `listening` is told the URL once the port is open.
 pub fn serve(
@@ -124,12 +133,7 @@ pub fn serve(
         }
     }
     shared.stop.store(true, Ordering::Relaxed);
-    let streams = std::mem::take(
-        &mut *shared
-            .streams
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    );
+    let streams = std::mem::take(&mut *locked(&shared.streams));
     for child in streams {
         crate::exec::stop_gracefully(&child, STREAM_GRACE);
     }
@@ -198,10 +202,7 @@ fn refresh_instances(shared: &Shared) {
         let warning = (code != 0).then(|| first_line(&stderr, code));
         Ok((listed, warning))
     });
-    let mut snapshot = shared
-        .snapshot
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut snapshot = locked(&shared.snapshot);
     match read {
         Ok((listed, warning)) => {
             snapshot.instances = listed;
@@ -214,10 +215,7 @@ fn refresh_instances(shared: &Shared) {
 /// Reads the converge plan again into the snapshot's drift.
 fn refresh_drift(shared: &Shared) {
     let read = run_reyns(&shared.config.plan);
-    let mut snapshot = shared
-        .snapshot
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut snapshot = locked(&shared.snapshot);
     match read {
         Ok((0, stdout, _)) => {
             snapshot.drift = drift::parse(&stdout);
@@ -384,10 +382,7 @@ fn html_escape(text: &str) -> String {
 /// The snapshot as `GET /api/instances` answers it: each instance as `ps`
 /// shows it plus `drift`, what `run` would do to it now.
 fn instances_json(shared: &Shared) -> Value {
-    let snapshot = shared
-        .snapshot
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let snapshot = locked(&shared.snapshot);
     let instances: Vec<Value> = snapshot
         .instances
         .iter()
@@ -485,10 +480,7 @@ fn stream_logs(request: Request, shared: &Shared, params: &BTreeMap<String, Stri
                 &json!({"error": "logs takes target=all, or service= and instance="}),
             );
         };
-        let known = shared
-            .snapshot
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let known = locked(&shared.snapshot)
             .instances
             .iter()
             .any(|row| row["service"] == service.as_str() && row["instance"] == instance.as_str());
@@ -514,10 +506,7 @@ fn stream_logs(request: Request, shared: &Shared, params: &BTreeMap<String, Stri
         Err(error) => return respond_json(request, 500, &json!({"error": error})),
     };
     {
-        let mut streams = shared
-            .streams
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut streams = locked(&shared.streams);
         streams.retain(|running| matches!(running.try_wait(), Ok(None)));
         streams.push(Arc::clone(&child));
     }
