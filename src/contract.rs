@@ -18,7 +18,7 @@ pub const LABEL_PREFIX: &str = "reyns.";
 /// it builds from a project (`project`, `service`). Reyns' own images carry
 /// none: on the classic builder a `--label` is one more step (a container
 /// made and committed, ~2.5 s on fuse-overlayfs), and nothing read it.
-pub const LABELS: [&str; 12] = [
+pub const LABELS: [&str; 13] = [
     "project",
     "service",
     "instance",
@@ -35,6 +35,9 @@ pub const LABELS: [&str; 12] = [
     // and the `service create` argv it was made with (what an update diffs).
     "pinned",
     "create",
+    // The image a conf entry names (`"image": "redis:7"`): a stock image
+    // run as it is, with no reyns entrypoint, sshd or supervisord in it.
+    "stock",
 ];
 
 /// The env vars reyns sets on every instance that the entrypoint reads

@@ -82,19 +82,64 @@ impl CommandsSpec {
     }
 }
 
-/// One step a job takes once its container is ready: a docker command, or a
-/// pause (connections to an old container draining).
+/// One step a job takes once its container is ready: a docker command, one
+/// that needs a container's address known only now (see [`Addressed`]), or
+/// a pause (connections to an old container draining).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     Docker(Vec<String>),
+    Addressed(Addressed),
     Pause(Duration),
 }
 
-/// A step as scripts write it: an argv, or seconds to pause (whole or not).
+/// A docker command with a container's address filled in when the step
+/// runs (a container started by this job has one only once it runs): each
+/// `placeholder` in its words becomes the address of `address_of`, read on
+/// the engine `docker` reaches. An unknown key is an error.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Addressed {
+    argv: Vec<String>,
+    address_of: String,
+    #[serde(default)]
+    docker: Vec<String>,
+    placeholder: String,
+}
+
+impl Addressed {
+    /// The command with the address filled in; fails when the container has
+    /// no address.
+    fn argv(&self) -> HostResult<Vec<String>> {
+        let mut inspect = self.docker.clone();
+        inspect.extend([
+            "inspect".to_string(),
+            "--format".into(),
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}".into(),
+            self.address_of.clone(),
+        ]);
+        let read = exec::read(&inspect)?;
+        let Some(address) = read.stdout.split_whitespace().next().map(str::to_string) else {
+            return fail(format!(
+                "`{}` has no address: {}",
+                self.address_of,
+                read.stderr.trim()
+            ));
+        };
+        Ok(self
+            .argv
+            .iter()
+            .map(|word| word.replace(&self.placeholder, &address))
+            .collect())
+    }
+}
+
+/// A step as scripts write it: an argv, a map for an [`Addressed`] one, or
+/// seconds to pause (whole or not).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum StepSpec {
     Docker(Vec<String>),
+    Addressed(Addressed),
     Whole(i64),
     Fraction(f64),
 }
@@ -103,6 +148,7 @@ impl StepSpec {
     fn into_step(self, what: &str) -> HostResult<Step> {
         let seconds = match self {
             StepSpec::Docker(argv) => return Ok(Step::Docker(argv)),
+            StepSpec::Addressed(step) => return Ok(Step::Addressed(step)),
             StepSpec::Whole(n) => n as f64,
             StepSpec::Fraction(f) => f,
         };
@@ -318,6 +364,17 @@ impl Work {
         for step in &self.then {
             match step {
                 Step::Docker(argv) => self.run_all([argv], result),
+                Step::Addressed(step) if self.mode == Mode::Plan => {
+                    self.run_all([&step.argv], result)
+                }
+                Step::Addressed(step) => match step.argv() {
+                    Ok(argv) => self.run_all([&argv], result),
+                    Err(err) => {
+                        result.ok = false;
+                        result.code = -1;
+                        result.stderr = err.to_string();
+                    }
+                },
                 Step::Pause(pause) if self.mode == Mode::Plan => {
                     println!("sleep {}", pause.as_secs_f64());
                 }

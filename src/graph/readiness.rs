@@ -20,6 +20,9 @@ pub struct Readiness {
     /// docker's global options that reach the container's engine (`--host ...`).
     flags: Vec<String>,
     container: String,
+    /// Whether the entrypoint's markers say when it started (reyns-base);
+    /// a stock image has none: it counts as started once running.
+    marker: bool,
     ready: String,
     failed: String,
     timeout: Duration,
@@ -50,6 +53,9 @@ pub const DEFAULT_TIMEOUT_SECONDS: i64 = 300;
 #[serde(deny_unknown_fields)]
 struct ReadinessSpec {
     container: Option<String>,
+    /// Whether to wait for the entrypoint's marker (true by default).
+    #[serde(default = "waits_for_marker")]
+    marker: bool,
     /// The entrypoint's markers by default ([`crate::contract`]).
     ready: Option<String>,
     failed: Option<String>,
@@ -68,6 +74,10 @@ struct ReadinessSpec {
     /// Swarm node id -> docker's options that reach its engine.
     #[serde(default)]
     nodes: BTreeMap<String, Vec<String>>,
+}
+
+fn waits_for_marker() -> bool {
+    true
 }
 
 fn default_timeout() -> i64 {
@@ -95,6 +105,13 @@ impl Seconds {
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
+/// How long a container without a marker or a check must run, not
+/// restarting, to count as up.
+const STEADY_FOR: Duration = Duration::from_secs(1);
+
+/// How many lines of a container's log a failure shows.
+const LOG_TAIL_LINES: &str = "20";
+
 impl Readiness {
     /// Reads a wait as scripts describe it (see [`ReadinessSpec`]).
     pub fn from_map(map: &Map) -> HostResult<Readiness> {
@@ -108,6 +125,7 @@ impl Readiness {
         Ok(Readiness {
             flags: spec.docker,
             container,
+            marker: spec.marker,
             ready: spec.ready.unwrap_or_else(|| contract::READY_MARKER.into()),
             failed: spec
                 .failed
@@ -180,6 +198,9 @@ impl Readiness {
         }
         if let Some(service) = &self.service {
             return self.wait_rollout(service);
+        }
+        if !self.marker {
+            return self.wait_without_marker();
         }
         let mut argv = self.flags.clone();
         argv.extend(["logs".to_string(), "--follow".into()]);
@@ -257,6 +278,80 @@ impl Readiness {
 }
 
 impl Readiness {
+    /// A container with no entrypoint marker (a stock image): up once its
+    /// check passes, or, without one, once it has run for [`STEADY_FOR`]
+    /// without exiting or restarting. A container that exits fails at once,
+    /// with the end of its log.
+    fn wait_without_marker(&self) -> HostResult<(bool, String)> {
+        let deadline = Instant::now() + self.timeout;
+        let mut output = String::new();
+        let verdict = if self.check.is_empty() {
+            self.runs_steadily(deadline, &mut output)?
+        } else {
+            self.passes_check(deadline, &mut output)?
+        };
+        if verdict && !self.settle.is_zero() {
+            std::thread::sleep(self.settle);
+        }
+        Ok((verdict, output))
+    }
+
+    /// Polls the container's state until it has run, not restarting, for
+    /// [`STEADY_FOR`] (true); false when it stops, restarts, time runs out or
+    /// Ctrl-C arrives, with why added to `output`.
+    fn runs_steadily(&self, deadline: Instant, output: &mut String) -> HostResult<bool> {
+        let mut argv = self.flags.clone();
+        argv.extend([
+            "inspect".into(),
+            "--format".into(),
+            "{{.State.Status}} {{.RestartCount}}".into(),
+            self.container.clone(),
+        ]);
+        let since = Instant::now();
+        loop {
+            let read = exec::read(&argv)?;
+            let said = read.stdout.trim().to_string();
+            let mut words = said.split_whitespace();
+            let (status, restarts) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            if status != "running" || (restarts != "0" && !restarts.is_empty()) {
+                output.push_str(&self.stopped(if read.code == 0 { &said } else { &read.stderr }));
+                return Ok(false);
+            }
+            if since.elapsed() >= STEADY_FOR {
+                return Ok(true);
+            }
+            if exec::interrupted() || Instant::now() >= deadline {
+                output.push_str("(interrupted while waiting for it to be ready)\n");
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What to say of a container that stopped or restarts while reyns
+    /// waits for it: docker's state (`state`) and the end of its log.
+    fn stopped(&self, state: &str) -> String {
+        let mut logs = self.flags.clone();
+        logs.extend([
+            "logs".into(),
+            "--tail".into(),
+            LOG_TAIL_LINES.into(),
+            self.container.clone(),
+        ]);
+        let tail = exec::read(&logs)
+            .map(|read| format!("{}{}", read.stdout, read.stderr))
+            .unwrap_or_default();
+        format!(
+            "{tail}{}(it is not running steadily: {})\n",
+            if tail.is_empty() || tail.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            },
+            state.trim()
+        )
+    }
+
     /// Polls a swarm service until a task of the new spec runs (healthy,
     /// when it has a check), the engine rolls the update back, a task cannot
     /// be placed, time runs out or Ctrl-C arrives. Returns whether it became
@@ -367,6 +462,11 @@ impl Readiness {
             let tried = exec::outcome(&argv, None)?;
             if tried.code == 0 {
                 return Ok(true);
+            }
+            // A container that stopped fails now, not when time runs out.
+            if !self.marker && tried.stderr.contains("is not running") {
+                output.push_str(&self.stopped(tried.stderr.trim()));
+                return Ok(false);
             }
             if exec::interrupted() || Instant::now() >= deadline {
                 let said = format!("{}{}", tried.stdout, tried.stderr);

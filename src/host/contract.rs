@@ -113,6 +113,17 @@ pub mod api {
         contract::DNS_REGISTER_SCRIPT.to_string()
     }
 
+    /// Where Reyns' images (the DNS's too) keep the installation's TSIG key:
+    /// what nsupdate signs with when reyns registers a stock image's
+    /// instance through the DNS container.
+    ///
+    /// ```rhai
+    /// let key = contract::tsig_key_in_images(); // "/etc/reyns/tsig.key"
+    /// ```
+    pub fn tsig_key_in_images() -> String {
+        contract::TSIG_KEY_IN_IMAGES.to_string()
+    }
+
     /// The `NAME=value` env var that makes a start-first replacement's first
     /// start leave the DNS to reyns.
     pub fn dns_register_later() -> String {

@@ -18,6 +18,7 @@ struct Raw {
     network_settings: Option<RawNetworks>,
     host_config: Option<RawHostConfig>,
     repo_tags: Option<Vec<String>>,
+    repo_digests: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -48,6 +49,10 @@ struct RawConfig {
     env: Option<Vec<String>>,
     labels: Option<BTreeMap<String, String>>,
     healthcheck: Option<RawHealthcheck>,
+    /// An image's `EXPOSE`d ports (`"6379/tcp": {}`).
+    exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    /// An image's declared `VOLUME`s (`"/data": {}`).
+    volumes: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -108,11 +113,17 @@ pub struct Container {
 }
 
 /// An image as scripts see it.
-#[derive(Serialize, Debug, PartialEq)]
+#[derive(Serialize, Debug, PartialEq, Clone)]
 pub struct Image {
     pub kind: &'static str,
     pub id: String,
     pub tags: Vec<String>,
+    /// `name@sha256:...`: the digests it was pulled or pushed by.
+    pub digests: Vec<String>,
+    /// Its `EXPOSE`d ports, `6379/tcp`, sorted.
+    pub exposed: Vec<String>,
+    /// Its declared `VOLUME`s, sorted.
+    pub volumes: Vec<String>,
     /// Its `HEALTHCHECK` as a command to run in a container of it
     /// (`["/bin/sh", "-c", line]` for the shell form), empty without one.
     pub check: Vec<String>,
@@ -193,7 +204,9 @@ fn names_image(image: &Image, wanted: &str) -> bool {
     } else {
         format!("{wanted}:latest")
     };
-    image.id == wanted || image.tags.iter().any(|tag| *tag == tagged || tag == wanted)
+    image.id == wanted
+        || image.tags.iter().any(|tag| *tag == tagged || tag == wanted)
+        || image.digests.iter().any(|digest| digest == wanted)
 }
 
 /// Parses `docker inspect`'s JSON array and files each object under the
@@ -211,15 +224,21 @@ pub fn parse(json: &str, requested: &[String]) -> Result<BTreeMap<String, Object
         if raw.state.is_some() {
             containers.push(container(raw));
         } else {
-            let test = raw
-                .config
-                .and_then(|config| config.healthcheck)
+            let config = raw.config.unwrap_or_default();
+            let test = config
+                .healthcheck
                 .map(|healthcheck| healthcheck.test)
                 .unwrap_or_default();
+            let keys = |map: Option<BTreeMap<String, serde_json::Value>>| {
+                map.unwrap_or_default().into_keys().collect()
+            };
             images.push(Image {
                 kind: "image",
                 id: raw.id,
                 tags: raw.repo_tags.unwrap_or_default(),
+                digests: raw.repo_digests.unwrap_or_default(),
+                exposed: keys(config.exposed_ports),
+                volumes: keys(config.volumes),
                 check: check_command(test),
             });
         }
@@ -233,15 +252,7 @@ pub fn parse(json: &str, requested: &[String]) -> Result<BTreeMap<String, Object
         {
             found.insert(wanted.clone(), Object::Container(containers.remove(at)));
         } else if let Some(image) = images.iter().find(|image| names_image(image, wanted)) {
-            found.insert(
-                wanted.clone(),
-                Object::Image(Image {
-                    kind: "image",
-                    id: image.id.clone(),
-                    tags: image.tags.clone(),
-                    check: image.check.clone(),
-                }),
-            );
+            found.insert(wanted.clone(), Object::Image(image.clone()));
         }
     }
     Ok(found)
@@ -306,12 +317,16 @@ mod tests {
             kind: "image",
             id: "sha256:abc".into(),
             tags: vec!["demo/web:latest".into(), "localhost:5000/x:1".into()],
+            digests: vec!["localhost:5000/x@sha256:0123".into()],
+            exposed: Vec::new(),
+            volumes: Vec::new(),
             check: Vec::new(),
         };
         assert!(names_image(&image, "demo/web"));
         assert!(names_image(&image, "demo/web:latest"));
         assert!(names_image(&image, "localhost:5000/x:1"));
         assert!(names_image(&image, "sha256:abc"));
+        assert!(names_image(&image, "localhost:5000/x@sha256:0123"));
         assert!(!names_image(&image, "demo/other"));
     }
 

@@ -86,7 +86,7 @@ fn main() {
                         .to_string()
                 };
                 println!(
-                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}","hash":"{}","image_id":"{}"}}"#,
+                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}","hash":"{}","stock":"{}","image_id":"{}"}}"#,
                     image_of(&argv),
                     label("project"),
                     label("service"),
@@ -96,6 +96,7 @@ fn main() {
                     label("group"),
                     label("dns"),
                     label("hash"),
+                    label("stock"),
                     label("image")
                 );
             }
