@@ -36,7 +36,7 @@ pub struct Extras {
 
 /// `docker run` options that take a value, as `run_argv` and extra_args
 /// spell them, with the service option each becomes ("" for dropped).
-const RUN_VALUE_OPTIONS: [(&str, &str); 16] = [
+const RUN_VALUE_OPTIONS: [(&str, &str); 19] = [
     ("--name", "--name"),
     ("--hostname", "--hostname"),
     ("--label", "--label"),
@@ -51,6 +51,10 @@ const RUN_VALUE_OPTIONS: [(&str, &str); 16] = [
     ("--user", "--user"),
     ("-u", "--user"),
     ("--workdir", "--workdir"),
+    // A stock image's: its entrypoint as the entry says, its resolver.
+    ("--entrypoint", "--entrypoint"),
+    ("--dns", "--dns"),
+    ("--dns-search", "--dns-search"),
     ("--memory", "--limit-memory"),
     ("--cpus", "--limit-cpu"),
 ];

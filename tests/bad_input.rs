@@ -57,6 +57,40 @@ fn conf_errors_name_the_file() {
 }
 
 #[test]
+fn image_entries_name_the_place_and_the_key() {
+    let cases: [(&[u8], &str); 5] = [
+        (
+            b"[{\"service\": \"demo\", \"instance\": \"one\",\n  \"image\": \"redis:7\"}]",
+            "broken.conf:2:3: `image` of service `demo`: service `demo` has a folder",
+        ),
+        (
+            b"[{\"service\": \"cache\", \"image\": \"Redis:7\"}]",
+            "broken.conf:1:23: `image` of service `cache`: `Redis:7` is not an image reference",
+        ),
+        (
+            b"[{\"service\": \"cache\", \"image\": \"redis:7\",\n \"ready\": \"port 1\"}]",
+            "broken.conf:2:2: `ready` of service `cache`: `port 1` is not a check",
+        ),
+        (
+            b"[{\"service\": \"cache\", \"image\": \"redis:7\"},\n{\"service\": \"cache\", \"instance\": \"b\", \"image\": \"redis:6\"}]",
+            "broken.conf:2:39: `image` of service `cache`: `redis:6` here, but `redis:7` in entry 1",
+        ),
+        (
+            b"[{\"service\": \"cache\", \"image\": \"redis:7\", \"tag\": 1}]",
+            "broken.conf:1:43: unknown key `tag`",
+        ),
+    ];
+    for (conf, said) in cases {
+        for line in ["run:all,conf=broken", "run:cache,conf=broken,plan=True"] {
+            with_conf(conf, line)
+                .clean_error()
+                .created_nothing()
+                .stderr_has(said);
+        }
+    }
+}
+
+#[test]
 fn huge_and_deep_confs_are_refused() {
     let huge = format!("[{}]", "{\"service\": \"demo\"},".repeat(300_000));
     with_conf(huge.as_bytes(), "run:all,conf=broken")

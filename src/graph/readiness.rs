@@ -101,6 +101,14 @@ impl Seconds {
     }
 }
 
+/// A container's state, as a stock image's wait reads it.
+struct State {
+    /// docker's: `running`, `exited`, `restarting`, ...
+    status: String,
+    restarts: i64,
+    exit_code: i64,
+}
+
 /// The first and the longest pause between two tries of a readiness check.
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const LONGEST_PAUSE: Duration = Duration::from_secs(1);
@@ -300,21 +308,11 @@ impl Readiness {
     /// [`STEADY_FOR`] (true); false when it stops, restarts, time runs out or
     /// Ctrl-C arrives, with why added to `output`.
     fn runs_steadily(&self, deadline: Instant, output: &mut String) -> HostResult<bool> {
-        let mut argv = self.flags.clone();
-        argv.extend([
-            "inspect".into(),
-            "--format".into(),
-            "{{.State.Status}} {{.RestartCount}}".into(),
-            self.container.clone(),
-        ]);
         let since = Instant::now();
         loop {
-            let read = exec::read(&argv)?;
-            let said = read.stdout.trim().to_string();
-            let mut words = said.split_whitespace();
-            let (status, restarts) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-            if status != "running" || (restarts != "0" && !restarts.is_empty()) {
-                output.push_str(&self.stopped(if read.code == 0 { &said } else { &read.stderr }));
+            let state = self.state()?;
+            if state.status != "running" || state.restarts > 0 {
+                output.push_str(&self.stopped(Some(state))?);
                 return Ok(false);
             }
             if since.elapsed() >= STEADY_FOR {
@@ -328,9 +326,34 @@ impl Readiness {
         }
     }
 
+    /// The container's state as docker tells it.
+    fn state(&self) -> HostResult<State> {
+        let mut argv = self.flags.clone();
+        argv.extend([
+            "inspect".into(),
+            "--format".into(),
+            "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}".into(),
+            self.container.clone(),
+        ]);
+        let read = exec::read(&argv)?;
+        let mut words = read.stdout.split_whitespace();
+        let status = words.next().unwrap_or("gone").to_string();
+        let number = |word: Option<&str>| word.and_then(|w| w.parse().ok()).unwrap_or(0);
+        Ok(State {
+            status,
+            restarts: number(words.next()),
+            exit_code: number(words.next()),
+        })
+    }
+
     /// What to say of a container that stopped or restarts while reyns
-    /// waits for it: docker's state (`state`) and the end of its log.
-    fn stopped(&self, state: &str) -> String {
+    /// waits for it: the end of its log and how it stopped (`state`, read
+    /// now when not given).
+    fn stopped(&self, state: Option<State>) -> HostResult<String> {
+        let state = match state {
+            Some(state) => state,
+            None => self.state()?,
+        };
         let mut logs = self.flags.clone();
         logs.extend([
             "logs".into(),
@@ -341,15 +364,20 @@ impl Readiness {
         let tail = exec::read(&logs)
             .map(|read| format!("{}{}", read.stdout, read.stderr))
             .unwrap_or_default();
-        format!(
-            "{tail}{}(it is not running steadily: {})\n",
-            if tail.is_empty() || tail.ends_with('\n') {
-                ""
-            } else {
-                "\n"
-            },
-            state.trim()
-        )
+        let how = match state.status.as_str() {
+            "exited" => format!("it exited with code {}", state.exit_code),
+            "running" | "restarting" => format!(
+                "it is restarting (restarted {} times, last exit code {})",
+                state.restarts, state.exit_code
+            ),
+            other => format!("it is {other}"),
+        };
+        let gap = if tail.is_empty() || tail.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        Ok(format!("{tail}{gap}({how})\n"))
     }
 
     /// Polls a swarm service until a task of the new spec runs (healthy,
@@ -465,7 +493,7 @@ impl Readiness {
             }
             // A container that stopped fails now, not when time runs out.
             if !self.marker && tried.stderr.contains("is not running") {
-                output.push_str(&self.stopped(tried.stderr.trim()));
+                output.push_str(&self.stopped(None)?);
                 return Ok(false);
             }
             if exec::interrupted() || Instant::now() >= deadline {

@@ -312,6 +312,22 @@ mod tests {
     }
 
     #[test]
+    fn a_stock_images_ports_volumes_and_check_are_read() {
+        // `docker inspect` of an image built FROM debian with EXPOSE,
+        // VOLUME and HEALTHCHECK, captured from the engine.
+        let captured = include_str!("../../tests/fixtures/inspect/stock-image.json");
+        let name = "registry.reyns.test:5000/capture/store:1".to_string();
+        let found = parse(captured, std::slice::from_ref(&name)).unwrap();
+        let Some(Object::Image(image)) = found.get(&name) else {
+            panic!("no image in {found:?}");
+        };
+        assert_eq!(image.exposed, ["53/udp", "7000/tcp"]);
+        assert_eq!(image.volumes, ["/var/lib/store"]);
+        assert_eq!(image.check, ["/bin/sh", "-c", "test -e /tmp/ready"]);
+        assert!(image.digests.is_empty(), "built here, never pushed");
+    }
+
+    #[test]
     fn image_names_match_tags() {
         let image = Image {
             kind: "image",

@@ -179,3 +179,44 @@ fn golden_init_plan() {
 }
 
 // ---- concurrency and interruption ----
+
+/// A stock image (`"image"` in a conf entry) beside the demo's DNS: the
+/// image's own command, its EXPOSEd port published where `ports` maps it,
+/// its VOLUME under the data folder, its resolver on the DNS, a wait with
+/// no marker, and the DNS registration sent through the DNS's container
+/// with the address filled in once it runs.
+#[test]
+fn golden_stock_image() {
+    let test = Test::demo().args("run:all,conf=stock").docker_answer(
+        "image-config",
+        r#"{"ExposedPorts": {"5432/tcp": {}}, "Volumes": {"/var/lib/db": {}}}"#,
+    );
+    std::fs::write(
+        test.dir.join("stock.conf"),
+        r#"[{"service": "reyns-dns", "instance": "one"},
+            {"service": "db", "instance": "one", "image": "registry.test:5000/team/db:16",
+             "instance_type": "persistent", "publish_ports": true, "ports": {"5432": 15432}, "command": ["db-server", "--fast"],
+             "ready": "cmd db-ready -q", "links": ["reyns-dns-one:dns"]}]"#,
+    )
+    .unwrap();
+    test.run().success().golden("stock-run-all");
+}
+
+/// An image the engine lacks is pulled once; when no registry answers, the
+/// error names it and says how to bring it, and no container is made.
+#[test]
+fn a_stock_image_that_cannot_be_pulled_is_named() {
+    let test = Test::demo()
+        .args("run:all,conf=stock")
+        .docker_answer("missing-images", "redis:7\n");
+    std::fs::write(
+        test.dir.join("stock.conf"),
+        r#"[{"service": "cache", "instance": "one", "image": "redis:7"}]"#,
+    )
+    .unwrap();
+    let out = test.run().created_nothing();
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
+    out.stderr_has("pulling redis:7\nreyns: error: image redis:7 is not on this engine and `docker pull redis:7` failed")
+        .stderr_has("`docker load -i <file>`");
+}

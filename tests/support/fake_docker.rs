@@ -126,6 +126,22 @@ fn main() {
             positionals(images, &["-f", "--format"]).into_iter().for_each(|image| println!("sha256:fake-{image}"));
         }
         ["inspect", names @ ..] if !names.iter().any(|n| n.starts_with('-')) => inspect(names),
+        // The templates reyns reads one container with: its state (a stock
+        // image's wait) and its address (a step that needs it).
+        ["inspect", "--format", template, names @ ..] => {
+            for name in names {
+                let state = remembered().into_iter().find(|(n, _, _)| n == name).map(|(_, state, _)| state);
+                match (*template, state) {
+                    ("{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}", Some(state)) => println!("{state} 0 0"),
+                    ("{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", Some(_)) => println!("172.17.0.9 "),
+                    (_, None) => {
+                        eprintln!("Error: No such object: {name}");
+                        std::process::exit(1);
+                    }
+                    _ => {}
+                }
+            }
+        }
         ["logs", rest @ ..] => {
             print!(
                 "{}",
@@ -217,9 +233,14 @@ fn inspect(names: &[&str]) {
             } else {
                 format!("{name}:latest")
             };
+            // A stock image's config (EXPOSE, VOLUME, HEALTHCHECK), as the
+            // fixture `image-config` says, for images not built by reyns.
+            let built = name.starts_with("reyns/") || name.starts_with("proj/");
+            let config = fixture("image-config").filter(|_| !built).unwrap_or_else(|| "{}".into());
             found.push(format!(
-                r#"{{"Id": "sha256:fake-{}", "RepoTags": ["{tag}"], "Config": {{}}}}"#,
-                name.replace([':', '/'], "-")
+                r#"{{"Id": "sha256:fake-{}", "RepoTags": ["{tag}"], "Config": {}}}"#,
+                name.replace([':', '/'], "-"),
+                config.trim()
             ));
         } else {
             unknown.push(*name);
