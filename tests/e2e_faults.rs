@@ -1,0 +1,170 @@
+//! End to end on the real Docker engine: faults, and one `run:all` healing
+//! them. What a reyns killed in mid-recreate leaves (`<name>_next`,
+//! `<name>_old`, or no `<name>` at all) is removed by the next run whatever
+//! it decides for the instance: made as such states by hand (every moment a
+//! kill can land in), then by SIGKILLs at spread moments of a start-first
+//! converge. The full counts, and the other faults, are `bench/faults`'.
+
+mod support;
+
+use support::engine::{docker, docker_may_fail, Project};
+
+/// A reyns-base service whose entry takes `V` from the conf, so a changed
+/// value recreates it start-first.
+fn project_with(value: &str) -> Project {
+    let project = Project::new();
+    project.service("svc", "FROM reyns/reyns-base\n", &[]);
+    write_conf(&project, value);
+    project
+}
+
+fn write_conf(project: &Project, value: &str) {
+    project.file(
+        "default.conf",
+        &format!(r#"[{{"service": "svc", "instance": "one", "env_vars": {{"V": "{value}"}}}}]"#),
+    );
+}
+
+/// The names of the project's containers and whether each runs, sorted.
+fn containers_of(project: &Project) -> Vec<(String, bool)> {
+    let filter = format!("label=reyns.project={}", project.name);
+    let mut rows: Vec<(String, bool)> = docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Names}} {{.State}}",
+    ])
+    .lines()
+    .filter_map(|line| line.split_once(' '))
+    .map(|(name, state)| (name.to_string(), state == "running"))
+    .collect();
+    rows.sort();
+    rows
+}
+
+/// The `docker run` argv (without `docker`) the plan gives for the
+/// instance (`recreate=always`, so there always is one), with its `--name`
+/// changed to `name`.
+fn planned_run(project: &Project, name: &str) -> Vec<String> {
+    let plan = project
+        .reyns("run:svc,one,plan=True,recreate=always")
+        .run()
+        .success()
+        .stdout;
+    let line = plan
+        .lines()
+        .find(|line| line.starts_with("docker run "))
+        .unwrap_or_else(|| panic!("no docker run in the plan:\n{plan}"));
+    let mut words = shell_words::split(line).expect("the plan's line splits");
+    words.remove(0);
+    let at = words
+        .iter()
+        .position(|word| word == "--name")
+        .expect("--name")
+        + 1;
+    words[at] = name.to_string();
+    words
+}
+
+/// The value of `V` in a container's env.
+fn value_in(container: &str) -> String {
+    docker(&[
+        "inspect",
+        "--format",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        container,
+    ])
+    .lines()
+    .find_map(|line| line.strip_prefix("V=").map(str::to_string))
+    .unwrap_or_default()
+}
+
+#[test]
+fn what_an_interrupted_recreate_left_is_removed_whatever_the_next_run_decides() {
+    let project = project_with("a");
+    let one = project.container("svc", "one");
+    let (next, old) = (format!("{one}_next"), format!("{one}_old"));
+    project.reyns("build:all").run().success();
+    project.reyns("run:all").run().success();
+
+    // Killed between the renames: the old instance drains as `_old`, the
+    // replacement still runs as `_next`, no container has the name.
+    docker(&["rename", &one, &old]);
+    let argv = planned_run(&project, &next);
+    docker(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    project
+        .reyns("run:all,plan=True")
+        .run()
+        .success()
+        .stdout_has(&format!(
+            "create {one} (removes {next}, {old}, left by an interrupted recreate)"
+        ));
+    project.reyns("run:all").run().success();
+    assert_eq!(containers_of(&project), [(one.clone(), true)]);
+
+    // Killed after both renames: the instance is as the conf says (kept),
+    // its predecessor still drains as `_old`.
+    docker(&["rename", &one, &old]);
+    let argv = planned_run(&project, &one);
+    let kept = docker(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    project
+        .reyns("run:all,plan=True")
+        .run()
+        .success()
+        .stdout_has(&format!(
+            "keep {one} (removes {old}, left by an interrupted recreate)"
+        ));
+    project.reyns("run:all").run().success();
+    assert_eq!(containers_of(&project), [(one.clone(), true)]);
+    assert_eq!(docker(&["inspect", "--format", "{{.Id}}", &one]), kept);
+
+    // Killed before its replacement ran: a stopped instance and a `_next`
+    // made but not started; the next run starts the one and removes the other.
+    docker(&["stop", "--time", "1", &one]);
+    let mut argv = planned_run(&project, &next);
+    argv.retain(|word| word != "--detach");
+    argv[0] = "create".to_string();
+    docker(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    project.reyns("run:all").run().success();
+    assert_eq!(containers_of(&project), [(one.clone(), true)]);
+    assert!(docker_may_fail(&["inspect", &next]).is_none());
+}
+
+#[test]
+fn sigkill_at_any_moment_of_a_start_first_converge_is_healed_by_one_run() {
+    let project = project_with("v0");
+    let one = project.container("svc", "one");
+    project.reyns("build:all").run().success();
+    project.reyns("run:all").run().success();
+    // From the converge's first docker command to its old container's
+    // removal (about a second here), the kill lands in each part of it.
+    for (trial, kill_after_ms) in [150u64, 400, 650, 900, 1200].into_iter().enumerate() {
+        let value = format!("v{}", trial + 1);
+        write_conf(&project, &value);
+        let mut converge = project.reyns("run:all").spawn();
+        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
+        converge.kill().expect("SIGKILL reyns");
+        converge.wait().expect("reap reyns");
+        // The docker command it was running when killed ends by itself.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let healed = project.reyns("run:all").run();
+        assert_eq!(
+            healed.code, 0,
+            "after a kill at {kill_after_ms} ms: {}",
+            healed.stderr
+        );
+        assert_eq!(
+            containers_of(&project),
+            [(one.clone(), true)],
+            "after a kill at {kill_after_ms} ms and one run:all"
+        );
+        assert_eq!(value_in(&one), value, "after a kill at {kill_after_ms} ms");
+        project
+            .reyns("run:all,plan=True")
+            .run()
+            .success()
+            .stdout_has(&format!("keep {one}"));
+    }
+}
