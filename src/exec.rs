@@ -415,10 +415,17 @@ pub fn inherited(argv: &[String], with_stdin: bool) -> Result<i64, Box<EvalAltRe
     Ok(exit_code(&output.status))
 }
 
+/// Prints a line on stdout. A reader that went away (`reyns ... | head`)
+/// is no error: the rest is not wanted.
+pub fn print_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 /// In plan mode, prints the command (and returns true): the caller skips it.
 pub fn planned(argv: &[String], mode: Mode) -> bool {
     if mode == Mode::Plan {
-        println!("{}", shown(argv));
+        print_line(&shown(argv));
     }
     mode == Mode::Plan
 }
@@ -434,7 +441,7 @@ pub fn pipeline(
 ) -> HostResult<()> {
     let line = format!("{source_shown} | {}", shown(argv));
     if mode == Mode::Plan {
-        println!("{line}");
+        print_line(&line);
         return Ok(());
     }
     readahead::changing();

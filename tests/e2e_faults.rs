@@ -168,3 +168,39 @@ fn sigkill_at_any_moment_of_a_start_first_converge_is_healed_by_one_run() {
             .stdout_has(&format!("keep {one}"));
     }
 }
+
+#[test]
+fn a_build_step_left_by_a_killed_build_is_removed_by_the_next_run() {
+    let project = project_with("a");
+    project.reyns("build:all").run().success();
+    project.reyns("run:all").run().success();
+    let one = project.container("svc", "one");
+    // A step that takes a few seconds, killed while its container runs.
+    project.service("svc", "FROM reyns/reyns-base\nRUN sleep 4\n", &[]);
+    let mut build = project.reyns("build:all").spawn();
+    let filter = format!("label=reyns.project={}", project.name);
+    let step = || {
+        docker(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"])
+            .lines()
+            .find(|name| *name != one)
+            .map(str::to_string)
+    };
+    assert!(
+        support::engine::eventually(60, || step().is_some()),
+        "no build step container showed"
+    );
+    build.kill().expect("SIGKILL reyns");
+    build.wait().expect("reap reyns");
+    let step_name = step().expect("the build step's container");
+    // The engine runs the step to its end without its client, and keeps it.
+    assert!(support::engine::eventually(40, || {
+        docker_may_fail(&["inspect", "--format", "{{.State.Running}}", &step_name])
+            .is_none_or(|running| running == "false")
+    }));
+    project
+        .reyns("run:all")
+        .run()
+        .success()
+        .stderr_has("left by an interrupted build");
+    assert_eq!(containers_of(&project), [(one.clone(), true)]);
+}

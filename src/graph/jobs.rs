@@ -376,7 +376,7 @@ impl Work {
                     }
                 },
                 Step::Pause(pause) if self.mode == Mode::Plan => {
-                    println!("sleep {}", pause.as_secs_f64());
+                    exec::print_line(&format!("sleep {}", pause.as_secs_f64()));
                 }
                 Step::Pause(pause) => std::thread::sleep(*pause),
             }

@@ -19,7 +19,10 @@ fn send(script: &str, container: Option<Target>, mode: exec::Mode) -> HostResult
             .map(String::from)
             .to_vec();
         if mode == exec::Mode::Plan {
-            println!("{} <<'EOF'\n{script}EOF", shell_words::join(&argv));
+            exec::print_line(&format!(
+                "{} <<'EOF'\n{script}EOF",
+                shell_words::join(&argv)
+            ));
             return Ok(Outcome::default());
         }
         let logged = format!("{} <<< update", shell_words::join(&argv));
@@ -52,7 +55,7 @@ fn send(script: &str, container: Option<Target>, mode: exec::Mode) -> HostResult
         .map(String::from),
     );
     if mode == exec::Mode::Plan {
-        println!("{} <<'EOF'\n{script}EOF", exec::shown(&argv));
+        exec::print_line(&format!("{} <<'EOF'\n{script}EOF", exec::shown(&argv)));
         return Ok(Outcome::default());
     }
     exec::outcome(&argv, Some(script.as_bytes()))

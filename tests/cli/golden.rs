@@ -187,7 +187,26 @@ fn golden_init_plan() {
 /// with the address filled in once it runs.
 #[test]
 fn golden_stock_image() {
-    let test = Test::demo().args("run:all,conf=stock").docker_answer(
+    stock_test("run:all,conf=stock")
+        .run()
+        .success()
+        .golden("stock-run-all");
+}
+
+/// Planned from nothing, the DNS the stock instance links to has no address
+/// yet: the plan still says everything it would run.
+#[test]
+fn golden_stock_image_planned_from_nothing() {
+    stock_test("run:all,conf=stock,plan=True")
+        .run()
+        .success()
+        .golden_stdout("stock-plan-from-nothing");
+}
+
+/// The demo with `stock.conf`: its DNS and a database's stock image linked
+/// to it, the image's config answered by the fake docker.
+fn stock_test(line: &str) -> Test {
+    let test = Test::demo().args(line).docker_answer(
         "image-config",
         r#"{"ExposedPorts": {"5432/tcp": {}}, "Volumes": {"/var/lib/db": {}}}"#,
     );
@@ -199,7 +218,7 @@ fn golden_stock_image() {
              "ready": "cmd db-ready -q", "links": ["reyns-dns-one:dns"]}]"#,
     )
     .unwrap();
-    test.run().success().golden("stock-run-all");
+    test
 }
 
 /// An image the engine lacks is pulled once; when no registry answers, the
