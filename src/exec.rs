@@ -17,6 +17,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// Whether commands that change something run or are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -251,10 +252,78 @@ pub fn outcome(argv: &[String], input: Option<&[u8]>) -> Result<Outcome, Box<Eva
     if let Some(input) = input {
         expression = expression.stdin_bytes(input.to_vec());
     }
-    let output = expression
-        .run()
+    let started = expression
+        .start()
         .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
-    Ok(Outcome::of(&output))
+    Ok(Outcome::of(&within_time_limit(started, argv)?))
+}
+
+/// Seconds a docker command may take when `REYNS_DOCKER_TIMEOUT` does not
+/// say: far more than an engine that answers ever needs for one.
+const DEFAULT_DOCKER_TIMEOUT_SECONDS: u64 = 120;
+
+/// The docker subcommands that take as long as their work does (moving
+/// images, building, following output, a command run in a container, such
+/// as `shell:...,command=`): no time limit.
+const UNLIMITED_SUBCOMMANDS: [&str; 10] = [
+    "build", "pull", "push", "load", "save", "logs", "events", "wait", "exec", "attach",
+];
+
+/// docker's global options that take a value (`--host ssh://...`).
+const GLOBAL_OPTIONS_WITH_VALUES: [&str; 6] =
+    ["--host", "-H", "--context", "-c", "--config", "--log-level"];
+
+/// How long `docker ARGV` may take before reyns gives up on it (the
+/// engine is stuck): `REYNS_DOCKER_TIMEOUT` seconds, else
+/// [`DEFAULT_DOCKER_TIMEOUT_SECONDS`]; none for image moves, builds,
+/// followed output and commands in containers ([`UNLIMITED_SUBCOMMANDS`]).
+pub fn time_limit(argv: &[String]) -> Option<Duration> {
+    let mut words = argv.iter();
+    let subcommand = loop {
+        let word = words.next()?;
+        if GLOBAL_OPTIONS_WITH_VALUES.contains(&word.as_str()) {
+            words.next();
+        } else if !word.starts_with('-') {
+            break word;
+        }
+    };
+    if UNLIMITED_SUBCOMMANDS.contains(&subcommand.as_str())
+        || (subcommand == "image"
+            && words
+                .next()
+                .is_some_and(|verb| verb == "load" || verb == "save"))
+    {
+        return None;
+    }
+    let seconds = std::env::var("REYNS_DOCKER_TIMEOUT")
+        .ok()
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .filter(|seconds| *seconds > 0.0)
+        .unwrap_or(DEFAULT_DOCKER_TIMEOUT_SECONDS as f64);
+    Some(Duration::from_secs_f64(seconds))
+}
+
+/// A started docker command's output once it ends; killed, and an error
+/// naming it, when it outlasts its [`time_limit`].
+fn within_time_limit(started: duct::Handle, argv: &[String]) -> HostResult<std::process::Output> {
+    let ended = |result: std::io::Result<std::process::Output>| {
+        result.or_else(|err| fail(format!("`{}` failed to run: {err}", shown(argv))))
+    };
+    let Some(limit) = time_limit(argv) else {
+        return ended(started.into_output());
+    };
+    match started.wait_timeout(limit) {
+        Ok(Some(_)) => ended(started.into_output()),
+        Ok(None) => {
+            let _ = started.kill();
+            fail(format!(
+                "`{}` did not end within {} s: is the Docker engine stuck? (REYNS_DOCKER_TIMEOUT sets the limit)",
+                shown(argv),
+                limit.as_secs_f64()
+            ))
+        }
+        Err(err) => fail(format!("`{}` failed to run: {err}", shown(argv))),
+    }
 }
 
 /// Runs a read-only `docker ARGV` to completion, capturing both outputs:
@@ -265,18 +334,19 @@ pub fn read(argv: &[String]) -> Result<Outcome, Box<EvalAltResult>> {
     if !readahead::is_docker_read(argv) {
         readahead::changing();
     }
-    let output = match readahead::take(argv) {
+    let started = match readahead::take(argv) {
         Some(started) => {
             log::log(Level::Debug, &format!("$ {} (read ahead)", shown(argv)));
-            started.into_output()
+            started
         }
         None => {
             log::log(Level::Debug, &format!("$ {}", shown(argv)));
-            captured(argv)?.run()
+            captured(argv)?
+                .start()
+                .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?
         }
-    }
-    .or_else(|err| fail(format!("cannot start `{}`: {err}", shown(argv))))?;
-    Ok(Outcome::of(&output))
+    };
+    Ok(Outcome::of(&within_time_limit(started, argv)?))
 }
 
 /// Runs read-only docker commands side by side ([`read`] each, in a
@@ -505,6 +575,29 @@ mod tests {
     fn commands_are_quoted_for_a_shell() {
         let argv = vec!["run".to_string(), "-e".into(), "A=b c $(x)".into()];
         assert_eq!(shown(&argv), "docker run -e 'A=b c $(x)'");
+    }
+
+    #[test]
+    fn image_moves_builds_and_followed_output_have_no_time_limit() {
+        let limit =
+            |line: &str| time_limit(&line.split(' ').map(str::to_string).collect::<Vec<_>>());
+        for unlimited in [
+            "build -t x .",
+            "pull redis:7",
+            "--host ssh://n1 load",
+            "image load",
+            "logs --follow x",
+        ] {
+            assert_eq!(limit(unlimited), None, "{unlimited}");
+        }
+        for limited in [
+            "ps -a",
+            "--host ssh://n1 run --detach x",
+            "-H tcp://h:2375 inspect x",
+            "image inspect x",
+        ] {
+            assert!(limit(limited).is_some(), "{limited}");
+        }
     }
 
     #[test]

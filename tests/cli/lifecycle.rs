@@ -241,3 +241,30 @@ fn ps_lists_every_node_and_names_one_that_does_not_answer() {
         .collect();
     assert_eq!(nodes, ["local", "master", "node1"], "{}", out.stdout);
 }
+
+/// A Docker engine that stops answering does not hang reyns: the command
+/// is given up after `REYNS_DOCKER_TIMEOUT` seconds, named in one line.
+#[test]
+fn a_docker_that_hangs_is_given_up_on_and_named() {
+    let test = Test::demo();
+    let hanging = test.dir.join("hanging-docker");
+    std::fs::write(&hanging, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(
+        &hanging,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    test.args("ps")
+        .env("REYNS_DOCKER", hanging.to_str().unwrap())
+        .env("REYNS_DOCKER_TIMEOUT", "1")
+        .run()
+        .code(1)
+        .clean_error()
+        .stderr_has("`docker ps --no-trunc --format")
+        .stderr_has("did not end within 1 s: is the Docker engine stuck?");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "reyns waited for the hanging docker"
+    );
+}
