@@ -223,7 +223,7 @@ fn converge_keeps_persistent_data_and_follows_mounted_files() {
 /// A converge that changes nothing is decided from `docker ps` alone, with
 /// no `docker inspect`; and what ps cannot show plainly is still seen: a
 /// rebuilt image (ps then names the old image by its id) recreates its
-/// instances, a changed env var its own.
+/// instances, a changed env var its own (inspecting it alone).
 #[test]
 fn a_converge_that_changes_nothing_reads_only_docker_ps() {
     let project = Project::new();
@@ -272,11 +272,24 @@ fn a_converge_that_changes_nothing_reads_only_docker_ps() {
             {"service": "svc", "instance": "two", "sleep": 0}]"#,
     )
     .unwrap();
-    converge()
+    // Only the changed instance is inspected: the listing keeps the other.
+    let one_changed = converge()
         .run()
         .success()
         .stderr_has("recreated 1")
-        .stderr_has("env COLOUR changed");
+        .stderr_has("env COLOUR changed")
+        .stderr_has("kept 1");
+    let inspects: Vec<String> = docker_commands(&one_changed)
+        .into_iter()
+        .filter(|command| command.starts_with("inspect "))
+        .collect();
+    assert!(!inspects.is_empty(), "{}", one_changed.stderr);
+    assert!(
+        inspects
+            .iter()
+            .all(|command| !command.contains(&project.container("svc", "two"))),
+        "{inspects:?}"
+    );
     let kept = converge().run().success().stderr_has("recreated 0, kept 2");
     assert_eq!(docker_commands(&kept).len(), 1, "{}", kept.stderr);
     assert_eq!(
