@@ -204,3 +204,79 @@ fn a_build_step_left_by_a_killed_build_is_removed_by_the_next_run() {
         .stderr_has("left by an interrupted build");
     assert_eq!(containers_of(&project), [(one.clone(), true)]);
 }
+
+/// The address `name` resolves to from inside `container` ("" for none).
+fn resolved_in(container: &str, name: &str) -> String {
+    docker_may_fail(&["exec", container, "getent", "hosts", name])
+        .and_then(|line| line.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn address_of(container: &str) -> String {
+    docker(&[
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        container,
+    ])
+}
+
+#[test]
+fn one_run_heals_what_was_done_behind_reyns_back() {
+    let project = Project::new();
+    project.install_demo();
+    let reyns = |line: &str| project.in_demo(line, "x");
+    reyns("build:all").run().success();
+    reyns("run:all").run().success();
+    let dns = project.container("reyns-dns", "one");
+    let (one, two, three) = (
+        project.container("demo", "one"),
+        project.container("demo", "two"),
+        project.container("demo", "three"),
+    );
+    let whole = |after: &str| {
+        let mut names: Vec<String> = containers_of(&project)
+            .into_iter()
+            .filter(|(_, running)| *running)
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        let mut wanted = vec![dns.clone(), one.clone(), two.clone(), three.clone()];
+        wanted.sort();
+        assert_eq!(names, wanted, "after {after}");
+        assert_eq!(containers_of(&project).len(), 4, "after {after}");
+        for (name, container) in [("demo-one", &one), ("demo-two", &two)] {
+            assert_eq!(
+                resolved_in(&three, name),
+                address_of(container),
+                "{name} after {after}"
+            );
+        }
+    };
+
+    // The DNS removed: made again, and every instance registers again.
+    docker(&["rm", "--force", &dns]);
+    reyns("run:all").run().success();
+    whole("the DNS was removed");
+
+    // An instance killed, another removed.
+    docker(&["kill", &two]);
+    docker(&["rm", "--force", &one]);
+    reyns("run:all").run().success();
+    whole("demo-two was killed and demo-one removed");
+
+    // Three verbs that change the platform at once wait for each other.
+    let verbs: Vec<_> = ["run:all", "rerun:demo,two", "run:all"]
+        .into_iter()
+        .map(|line| reyns(line).spawn())
+        .collect();
+    for verb in verbs {
+        let output = verb.wait_with_output().expect("wait for reyns");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    whole("three verbs at once");
+}

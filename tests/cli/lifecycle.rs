@@ -242,6 +242,30 @@ fn ps_lists_every_node_and_names_one_that_does_not_answer() {
     assert_eq!(nodes, ["local", "master", "node1"], "{}", out.stdout);
 }
 
+/// A node that does not answer holds back its own instances only: the
+/// others are made on their nodes, and the run fails naming the node and
+/// what it did not run.
+#[test]
+fn run_all_converges_the_nodes_that_answer_and_names_the_one_that_does_not() {
+    let test = Test::demo()
+        .args("run:all,conf=default-multinode")
+        .docker_answer("fail-on", "docker --context lab2 ps\n");
+    std::fs::write(test.dir.join("host.conf"), THREE_NODES).unwrap();
+    let out = test
+        .run()
+        .code(1)
+        .stderr_has("\nreyns: error: node node2 does not answer")
+        .stderr_has("proj-demo-onenode2, proj-demo-twonode2 not run")
+        .stderr_has("the others converged: created 4");
+    assert_eq!(
+        out.docker.matches(" run --detach ").count(),
+        4,
+        "{}",
+        out.docker
+    );
+    assert!(!out.docker.contains("--context lab2 run"), "{}", out.docker);
+}
+
 /// A Docker engine that stops answering does not hang reyns: the command
 /// is given up after `REYNS_DOCKER_TIMEOUT` seconds, named in one line.
 #[test]

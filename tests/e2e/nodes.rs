@@ -256,7 +256,21 @@ fn multinode_demo_driven_from_one_workstation() {
             what,
         );
     };
+    project
+        .reyns("clean:group=node1,conf=default-multinode,force=True")
+        .run()
+        .success();
+    assert!(names_on(&node("node1")).is_empty());
     iptables("-I", "blocking node2's engine");
+    // run:all makes node1's group again and names node2, whose instances
+    // are left as they are.
+    project
+        .reyns("run:all,conf=default-multinode")
+        .run()
+        .code(1)
+        .stderr_has("node node2 does not answer")
+        .stderr_has("not run; the others converged: created 2, started 0, recreated 0, kept 2");
+    assert_eq!(names_on(&node("node1")).len(), 2);
     project
         .reyns("clean:all,conf=default-multinode,force=True")
         .run()
