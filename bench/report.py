@@ -23,8 +23,8 @@ def main(folder):
     print(f"- {version(['docker', 'version', '--format', 'docker engine {{.Server.Version}}, client {{.Client.Version}}'])}")
     print(f"- {version(['docker-compose', 'version', '--short'])} (docker-compose)")
     print(f"- {version(['hyperfine', '--version'])}\n")
-    order = ["up", "down", "converge", "ps", "start", "build", "stock"]
-    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json", "watch.json", "ui.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
+    order = ["up", "down", "converge", "ps", "start", "build", "stock", "load"]
+    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json", "watch.json", "ui.json", "faults.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
     medians, rounds = {}, {}
@@ -179,6 +179,9 @@ def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=
     compare("no-op run:all vs its one docker ps (N=10)", "reyns run:all, nothing changed (N=10)", "docker ps with reyns' filter (N=10)", 1.5)
     compare("issue 44: a stock image's run (ready tcp) vs docker run -d + the same check", "reyns run (stock image, ready tcp 7000)", "docker run -d + ready (stock image, tcp 7000)", 1.3)
     compare("issue 44: a stock image's run (HEALTHCHECK) vs docker run -d + the same check", "reyns run (stock image, HEALTHCHECK)", "docker run -d + ready (stock image, HEALTHCHECK)", 1.3)
+    compare("issue 49: run:all at N=100 vs the ready floor", "reyns run:all (N=100)", "parallel docker run -d + ready (N=100)", 1.15)
+    compare("issue 49: run:all at N=100 vs docker-compose up", "reyns run:all (N=100)", "docker-compose up -d + ready (N=100)", 1.0)
+    compare("issue 49: converging 1 of 100 vs 1 of 10", "reyns run:all, 1 of 100 changed", "reyns run:all, 1 of 10 changed (bench/load)", 1.5)
     compare("run:all recreating 1 of 10 vs one instance start", "reyns run:all, 1 of 10 changed", "docker run -d + ready (N=1)", 1.3)
     check("issue 34: the window of a start-first recreate, every round", window, 0, unit="ms")
     check("issue 38: the demo's DNS ready after its docker run (median)", dns_start, 0.8, unit="seconds")

@@ -35,6 +35,7 @@ use std::io::Write;
 
 /// Runs reyns with the arguments after the program name; returns the exit status.
 pub fn run(args: Vec<OsString>) -> i32 {
+    report_panics_in_one_line();
     match execute(args) {
         Ok(code) => code,
         Err(error) => {
@@ -42,6 +43,27 @@ pub fn run(args: Vec<OsString>) -> i32 {
             error.code()
         }
     }
+}
+
+/// A bug in reyns (a panic) is told in one `reyns: error:` line with its
+/// place, never as Rust's message and backtrace.
+fn report_panics_in_one_line() {
+    std::panic::set_hook(Box::new(|info| {
+        let said = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|at| format!(" at {}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "reyns: error: internal error{place}: {said} (a bug in reyns: please report it)"
+        );
+    }));
 }
 
 /// Prints a failure as `reyns: error: ...`, with the script place if known.

@@ -280,3 +280,37 @@ fn one_run_heals_what_was_done_behind_reyns_back() {
     }
     whole("three verbs at once");
 }
+
+/// `reyns run:all,plan=True | head`: a reader that goes away before the
+/// plan is printed is no panic and no hang (the plan's commands are
+/// printed from the job graph's threads).
+#[test]
+fn a_plan_read_by_a_reader_that_goes_away_ends_quietly() {
+    let project = Project::new();
+    project.file(
+        "default.conf",
+        r#"[{"service": "a", "instance": "one", "image": "debian:bookworm-slim"},
+            {"service": "b", "instance": "one", "image": "debian:bookworm-slim"}]"#,
+    );
+    let mut child = project.reyns("run:all,plan=True").spawn();
+    drop(child.stdout.take());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("reyns hung after its reader went away");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    assert!(status.code().is_some(), "{status:?}");
+    assert!(project.containers().is_empty(), "a plan made a container");
+}

@@ -577,7 +577,17 @@ pub fn run_graph(
                 }
                 let done_tx = done_tx.clone();
                 std::thread::spawn(move || {
-                    let _ = done_tx.send((index, work.execute()));
+                    // A bug that panics fails this job, not the wait for it.
+                    let result =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.execute()))
+                            .unwrap_or_else(|_| JobResult {
+                                code: -1,
+                                stderr:
+                                    "reyns failed inside this job (see the internal error above)"
+                                        .into(),
+                                ..JobResult::default()
+                            });
+                    let _ = done_tx.send((index, result));
                 });
             }
         }

@@ -2,17 +2,11 @@
 
 use super::*;
 
-/// The daemon on a bare repository as `origin`: the first round builds and
-/// runs, a round with no commit is `unchanged` and changes nothing, a commit
-/// to one service recreates its instance only, a commit that does not build
-/// leaves the platform untouched, one that does not start is rolled back
-/// and not retried, and a branch with its own conf uses it.
-#[test]
-fn daemon_follows_git_and_rolls_back() {
-    let project = Project::new();
+/// A bare repository as `origin`, a developer's repository pushing to it
+/// with nothing yet (`dev`), and where the daemon's clone goes (`host`).
+fn repositories(project: &Project) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
     let origin = project.dir.join("origin.git");
     let dev = project.dir.join("dev");
-    let host = project.dir.join("host");
     std::fs::create_dir_all(&dev).unwrap();
     git(
         &project.dir,
@@ -27,6 +21,32 @@ fn daemon_follows_git_and_rolls_back() {
     );
     git(&dev, &["init", "-q", "-b", "main"]);
     git(&dev, &["remote", "add", "origin", origin.to_str().unwrap()]);
+    (origin, dev, project.dir.join("host"))
+}
+
+/// The daemon's clone of `origin`, at `host`.
+fn clone_to(project: &Project, origin: &std::path::Path, host: &std::path::Path) {
+    let (origin, host) = (origin.to_str().unwrap(), host.to_str().unwrap());
+    git(&project.dir, &["clone", "-q", origin, host]);
+}
+
+/// One round of the daemon in the clone at `host`.
+fn daemon_round(project: &Project, host: &std::path::Path) -> support::Test {
+    support::Test::in_dir(host)
+        .real_docker()
+        .env("PROJECT_NAME", &project.name)
+        .args("daemon:once=True")
+}
+
+/// The daemon on a bare repository as `origin`: the first round builds and
+/// runs, a round with no commit is `unchanged` and changes nothing, a commit
+/// to one service recreates its instance only, a commit that does not build
+/// leaves the platform untouched, one that does not start is rolled back
+/// and not retried, and a branch with its own conf uses it.
+#[test]
+fn daemon_follows_git_and_rolls_back() {
+    let project = Project::new();
+    let (origin, dev, host) = repositories(&project);
     let service = |name: &str, greeting: &str| {
         (
             format!("services/{name}/Dockerfile"),
@@ -52,21 +72,10 @@ fn daemon_follows_git_and_rolls_back() {
             (".gitignore", ".reyns/\nhost.conf\n"),
         ],
     );
-    git(
-        &project.dir,
-        &[
-            "clone",
-            "-q",
-            origin.to_str().unwrap(),
-            host.to_str().unwrap(),
-        ],
-    );
+    clone_to(&project, &origin, &host);
     let daemon = || {
-        support::Test::in_dir(&host)
-            .real_docker()
-            .env("PROJECT_NAME", &project.name)
+        daemon_round(&project, &host)
             .env("LOG_LEVEL", "DEBUG")
-            .args("daemon:once=True")
             .run()
     };
     let releases = || -> Vec<serde_json::Value> {
@@ -203,4 +212,71 @@ fn daemon_follows_git_and_rolls_back() {
     daemon().success();
     assert_eq!(last()["conf"], "feature");
     assert!(container_ids(&project).contains_key(&project.container("web", "feature")));
+}
+
+/// A daemon killed (SIGKILL) at spread moments of a deploy, then one more
+/// round: the commit is deployed (the killed attempt recorded as
+/// `interrupted`), its instance runs the new image and nothing else is
+/// left, and every line of the release log is JSON.
+#[test]
+fn a_daemon_killed_mid_deploy_is_finished_by_its_next_round() {
+    let project = Project::new();
+    let (origin, dev, host) = repositories(&project);
+    let prestartup = "services/web/prestartup_web.sh";
+    push(
+        &dev,
+        "v0",
+        &[
+            (
+                "services/web/Dockerfile",
+                "FROM reyns/reyns-base\nCOPY prestartup_web.sh /prestartup/\n",
+            ),
+            (prestartup, "echo web v0\n"),
+            ("default.conf", r#"[{"service": "web", "instance": "one"}]"#),
+            (".gitignore", ".reyns/\nhost.conf\n"),
+        ],
+    );
+    clone_to(&project, &origin, &host);
+    let daemon = || daemon_round(&project, &host);
+    daemon().run().success();
+    let web = project.container("web", "one");
+    for (round, kill_after_ms) in [300u64, 900, 1600, 2600].into_iter().enumerate() {
+        let greeting = format!("web v{}", round + 1);
+        let commit = push(
+            &dev,
+            &greeting,
+            &[(prestartup, &format!("echo {greeting}\n"))],
+        );
+        let mut killed = daemon().spawn();
+        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
+        killed.kill().expect("SIGKILL the daemon");
+        killed.wait().expect("reap the daemon");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let next = daemon().run();
+        assert_eq!(
+            next.code, 0,
+            "after a kill at {kill_after_ms} ms: {}",
+            next.stderr
+        );
+        let log = std::fs::read_to_string(host.join(".reyns/releases.jsonl")).unwrap();
+        let entries: Vec<serde_json::Value> = log
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: {line}")))
+            .collect();
+        let last = entries.last().unwrap();
+        assert_eq!(
+            (last["commit"].as_str(), last["result"].as_str()),
+            (Some(commit.as_str()), Some("deployed")),
+            "after a kill at {kill_after_ms} ms: {log}"
+        );
+        assert_eq!(
+            container_ids(&project).len(),
+            1,
+            "after a kill at {kill_after_ms} ms"
+        );
+        assert!(
+            docker(&["logs", &web]).contains(&greeting),
+            "web does not run {greeting} after a kill at {kill_after_ms} ms"
+        );
+    }
 }
