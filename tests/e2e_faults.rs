@@ -314,3 +314,101 @@ fn a_plan_read_by_a_reader_that_goes_away_ends_quietly() {
     assert!(status.code().is_some(), "{status:?}");
     assert!(project.containers().is_empty(), "a plan made a container");
 }
+
+/// The Docker engine restarted under a running platform (a node's dockerd,
+/// in a container of its own): the `master` instances come back by
+/// themselves, one `run:all` starts the rest, names resolve to the
+/// addresses the instances have now, and persistent data is intact.
+#[test]
+fn a_restarted_engine_is_healed_by_one_run() {
+    let mut guard = support::engine::Nodes::new();
+    let project = Project::new();
+    support::copy_tree(&support::repo().join("demo"), &project.dir);
+    let engine = format!("{}-engine", project.name);
+    guard.start(&engine, "engine", "172.31.7.1/24");
+    let endpoint = format!("tcp://{}:2375", guard.address(&engine));
+    project.file(
+        "host.conf",
+        &format!("{{\"env_vars\": {{}}, \"nodes\": {{\"engine\": \"{endpoint}\"}}}}\n"),
+    );
+    project.file(
+        "restart.conf",
+        r#"[{"service": "reyns-dns", "instance": "one", "instance_type": "master", "group": "engine",
+             "env_vars": {"SERVICE_IP": "from_eth0"}},
+            {"service": "demo", "instance": "one", "instance_type": "master", "group": "engine",
+             "links": ["reyns-dns-one:dns"], "env_vars": {"EXAMPLE_ENV_VAR": "x", "SERVICE_IP": "from_eth0"}},
+            {"service": "demo", "instance": "two", "group": "engine",
+             "links": ["reyns-dns-one:dns"], "env_vars": {"EXAMPLE_ENV_VAR": "x"}}]"#,
+    );
+    let on_engine = |args: &[&str]| {
+        let mut argv = vec!["--host", endpoint.as_str()];
+        argv.extend_from_slice(args);
+        docker_may_fail(&argv)
+    };
+    let engine_answers = || on_engine(&["version", "--format", "{{.Server.Version}}"]).is_some();
+    assert!(
+        support::engine::eventually(120, engine_answers),
+        "the node's engine did not come up"
+    );
+    project.reyns("init:node=engine").run().success();
+    project.reyns("build:all,node=engine").run().success();
+    project.reyns("run:all,conf=restart").run().success();
+    let (one, two) = (
+        project.container("demo", "one"),
+        project.container("demo", "two"),
+    );
+    on_engine(&[
+        "exec",
+        &one,
+        "sh",
+        "-c",
+        "echo kept > /persistent/restart-marker",
+    ])
+    .expect("write in demo-one's persistent data");
+
+    docker(&["restart", "--time", "5", &engine]);
+    assert!(
+        support::engine::eventually(120, engine_answers),
+        "the engine did not come back"
+    );
+    let running = |name: &str| {
+        on_engine(&["inspect", "--format", "{{.State.Running}}", name]).as_deref() == Some("true")
+    };
+    assert!(
+        support::engine::eventually(60, || running(&one)
+            && running(&project.container("reyns-dns", "one"))),
+        "the master instances did not come back by themselves"
+    );
+    assert!(!running(&two), "demo-two has no restart policy");
+
+    project.reyns("run:all,conf=restart").run().success();
+    assert!(running(&two));
+    let address = |name: &str| {
+        on_engine(&[
+            "inspect",
+            "--format",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            name,
+        ])
+        .unwrap_or_default()
+    };
+    let resolved = |from: &str, name: &str| {
+        on_engine(&["exec", from, "getent", "hosts", name])
+            .and_then(|line| line.split_whitespace().next().map(str::to_string))
+            .unwrap_or_default()
+    };
+    // demo-one, published, registers its SERVICE_IP: the node's address.
+    let node_address = guard.address(&engine);
+    assert!(
+        support::engine::eventually(10, || resolved(&two, "demo-one") == node_address
+            && resolved(&one, "demo-two") == address(&two)),
+        "names after the restart: demo-one {} (wanted {node_address}), demo-two {} (is {})",
+        resolved(&two, "demo-one"),
+        resolved(&one, "demo-two"),
+        address(&two)
+    );
+    assert_eq!(
+        on_engine(&["exec", &one, "cat", "/persistent/restart-marker"]).as_deref(),
+        Some("kept")
+    );
+}
