@@ -412,3 +412,49 @@ fn a_restarted_engine_is_healed_by_one_run() {
         Some("kept")
     );
 }
+
+/// The disk under the data folder full (a small tmpfs, filled): `run` of a
+/// persistent instance fails at once naming its data folder, and nothing
+/// there is deleted. Needs to mount a tmpfs (root); says so otherwise.
+#[test]
+fn a_full_disk_under_the_data_folder_is_named_and_nothing_deleted() {
+    let project = Project::new();
+    let data = project.dir.join("full-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&data)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (not root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(data.clone());
+    std::fs::write(data.join("fill"), vec![7u8; 256 * 1024]).unwrap_or_default();
+    let kept = std::fs::read(data.join("fill")).unwrap();
+    project.service("svc", "FROM reyns/reyns-base\n", &[]);
+    project.file(
+        "default.conf",
+        r#"[{"service": "svc", "instance": "one", "instance_type": "persistent"}]"#,
+    );
+    project.reyns("build:all").run().success();
+    let out = project
+        .reyns("run:all,timeout=30")
+        .env("DATA_DIR", data.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("No space left on device")
+        .stderr_has(&format!(
+            "its persistent data is in {}/svc-one: is that disk full? Nothing there was deleted",
+            data.display()
+        ));
+    assert!(out.stderr.contains("could not start"), "{}", out.stderr);
+    assert_eq!(std::fs::read(data.join("fill")).unwrap(), kept);
+}
