@@ -458,3 +458,50 @@ fn a_full_disk_under_the_data_folder_is_named_and_nothing_deleted() {
     assert!(out.stderr.contains("could not start"), "{}", out.stderr);
     assert_eq!(std::fs::read(data.join("fill")).unwrap(), kept);
 }
+
+/// `watch` killed (SIGKILL) at spread moments after a save that rebuilds
+/// and recreates the instance: one `run:all` leaves exactly the instance,
+/// running, nothing half-made; a build and a run then bring the change.
+#[test]
+fn a_watch_killed_mid_rebuild_is_healed_by_one_run() {
+    let project = project_with("a");
+    let prestartup = |greeting: &str| {
+        project.service(
+            "svc",
+            "FROM reyns/reyns-base\nCOPY prestartup_svc.sh /prestartup/\n",
+            &[("prestartup_svc.sh", &format!("echo {greeting}\n"))],
+        );
+    };
+    prestartup("hello 0");
+    project.reyns("build:all").run().success();
+    project.reyns("run:all").run().success();
+    let one = project.container("svc", "one");
+    for (trial, kill_after_ms) in [300u64, 1200, 2500, 4000].into_iter().enumerate() {
+        let mut watch = project.reyns("watch").spawn();
+        // Watching once it has converged (nothing to do) and settled.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let greeting = format!("hello {}", trial + 1);
+        prestartup(&greeting);
+        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
+        watch.kill().expect("SIGKILL watch");
+        watch.wait().expect("reap watch");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let healed = project.reyns("run:all").run();
+        assert_eq!(
+            healed.code, 0,
+            "after a kill at {kill_after_ms} ms: {}",
+            healed.stderr
+        );
+        assert_eq!(
+            containers_of(&project),
+            [(one.clone(), true)],
+            "after a kill at {kill_after_ms} ms and one run:all"
+        );
+        project.reyns("build:all").run().success();
+        project.reyns("run:all").run().success();
+        assert!(
+            docker(&["logs", &one]).contains(&greeting),
+            "{greeting} is not in {one} after a kill at {kill_after_ms} ms"
+        );
+    }
+}
