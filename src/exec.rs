@@ -39,6 +39,15 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
     )))
 }
 
+/// What a failure says, as [`fail`] wrote it (without rhai's "Runtime
+/// error:" in front).
+pub fn said(error: &EvalAltResult) -> String {
+    match error {
+        EvalAltResult::ErrorRuntime(message, _) => message.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Typed data as the map a script gets: serde does the field-by-field
 /// work (`rhai::serde::to_dynamic`), so no host function builds maps by hand.
 pub fn to_map<T: Serialize>(value: &T) -> HostResult<Map> {

@@ -350,7 +350,7 @@ impl Work {
                 Err(err) => {
                     result.ok = false;
                     result.code = -1;
-                    result.stderr = err.to_string();
+                    result.stderr = exec::said(&err);
                 }
             }
             if !result.ok {

@@ -391,6 +391,12 @@ fn a_failed_step_after_the_name_moved_is_not_called_an_undone_replacement() {
         .run()
         .code(1)
         .stderr_has("proj-demo-one did not start:");
+    // The step that failed is named, after what the wait saw.
+    assert!(
+        out.stderr.contains("rename proj-demo-one_next"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("was removed"), "{}", out.stderr);
     assert!(
         !out.docker.contains("docker rm --force proj-demo-one_next"),
