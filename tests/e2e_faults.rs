@@ -68,6 +68,31 @@ fn planned_run(project: &Project, name: &str) -> Vec<String> {
     words
 }
 
+/// SIGKILLs a reyns `after_ms` from now, then leaves the docker command it
+/// was running time to end by itself, as after any kill.
+fn kill_after(mut reyns: std::process::Child, after_ms: u64) {
+    std::thread::sleep(std::time::Duration::from_millis(after_ms));
+    reyns.kill().expect("SIGKILL reyns");
+    reyns.wait().expect("reap reyns");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+}
+
+/// One plain `run:all`, after a kill at `after_ms`: it succeeds and leaves
+/// exactly the instance `one`, running.
+fn heal_to_the_one_instance(project: &Project, one: &str, after_ms: u64) {
+    let healed = project.reyns("run:all").run();
+    assert_eq!(
+        healed.code, 0,
+        "after a kill at {after_ms} ms: {}",
+        healed.stderr
+    );
+    assert_eq!(
+        containers_of(project),
+        [(one.to_string(), true)],
+        "after a kill at {after_ms} ms and one run:all"
+    );
+}
+
 /// The value of `V` in a container's env.
 fn value_in(container: &str) -> String {
     docker(&[
@@ -143,23 +168,8 @@ fn sigkill_at_any_moment_of_a_start_first_converge_is_healed_by_one_run() {
     for (trial, kill_after_ms) in [150u64, 400, 650, 900, 1200].into_iter().enumerate() {
         let value = format!("v{}", trial + 1);
         write_conf(&project, &value);
-        let mut converge = project.reyns("run:all").spawn();
-        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
-        converge.kill().expect("SIGKILL reyns");
-        converge.wait().expect("reap reyns");
-        // The docker command it was running when killed ends by itself.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        let healed = project.reyns("run:all").run();
-        assert_eq!(
-            healed.code, 0,
-            "after a kill at {kill_after_ms} ms: {}",
-            healed.stderr
-        );
-        assert_eq!(
-            containers_of(&project),
-            [(one.clone(), true)],
-            "after a kill at {kill_after_ms} ms and one run:all"
-        );
+        kill_after(project.reyns("run:all").spawn(), kill_after_ms);
+        heal_to_the_one_instance(&project, &one, kill_after_ms);
         assert_eq!(value_in(&one), value, "after a kill at {kill_after_ms} ms");
         project
             .reyns("run:all,plan=True")
@@ -477,26 +487,13 @@ fn a_watch_killed_mid_rebuild_is_healed_by_one_run() {
     project.reyns("run:all").run().success();
     let one = project.container("svc", "one");
     for (trial, kill_after_ms) in [300u64, 1200, 2500, 4000].into_iter().enumerate() {
-        let mut watch = project.reyns("watch").spawn();
+        let watch = project.reyns("watch").spawn();
         // Watching once it has converged (nothing to do) and settled.
         std::thread::sleep(std::time::Duration::from_millis(1500));
         let greeting = format!("hello {}", trial + 1);
         prestartup(&greeting);
-        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
-        watch.kill().expect("SIGKILL watch");
-        watch.wait().expect("reap watch");
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        let healed = project.reyns("run:all").run();
-        assert_eq!(
-            healed.code, 0,
-            "after a kill at {kill_after_ms} ms: {}",
-            healed.stderr
-        );
-        assert_eq!(
-            containers_of(&project),
-            [(one.clone(), true)],
-            "after a kill at {kill_after_ms} ms and one run:all"
-        );
+        kill_after(watch, kill_after_ms);
+        heal_to_the_one_instance(&project, &one, kill_after_ms);
         project.reyns("build:all").run().success();
         project.reyns("run:all").run().success();
         assert!(
@@ -504,4 +501,48 @@ fn a_watch_killed_mid_rebuild_is_healed_by_one_run() {
             "{greeting} is not in {one} after a kill at {kill_after_ms} ms"
         );
     }
+}
+
+/// A reyns killed after a stock image's container started and before it
+/// registered it on the DNS (its `docker exec` in the DNS held back by a
+/// docker that never answers `exec`): one plain `run:all` registers it.
+#[test]
+fn a_stock_instance_left_unregistered_is_registered_by_the_next_run() {
+    let project = Project::new();
+    project.file(
+        "default.conf",
+        r#"[{"service": "reyns-dns", "instance": "one"},
+            {"service": "cache", "instance": "one", "image": "debian:bookworm-slim",
+             "command": "sleep infinity", "init": true, "links": ["reyns-dns-one:dns"]}]"#,
+    );
+    project.reyns("run:reyns-dns,one").run().success();
+    let held = project.dir.join("docker-holding-exec");
+    std::fs::write(
+        &held,
+        "#!/bin/sh\nfor word in \"$@\"; do case $word in -*) continue ;; esac; \
+         [ \"$word\" = exec ] && exec sleep 60; break; done\nexec docker \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&held, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let cache = project.container("cache", "one");
+    let converge = project
+        .reyns("run:all")
+        .env("REYNS_DOCKER", held.to_str().unwrap())
+        .spawn();
+    assert!(support::engine::eventually(30, || docker_may_fail(&[
+        "inspect",
+        "--format",
+        "{{.State.Running}}",
+        &cache
+    ])
+    .as_deref()
+        == Some("true")));
+    kill_after(converge, 1500);
+    let resolves = || resolved_in(&cache, "cache") == address_of(&cache);
+    assert!(
+        !resolves(),
+        "registered though its registration was held back"
+    );
+    project.reyns("run:all").run().success();
+    assert!(resolves(), "the next run did not register it");
 }
