@@ -326,9 +326,11 @@ fn a_plan_read_by_a_reader_that_goes_away_ends_quietly() {
 }
 
 /// The Docker engine restarted under a running platform (a node's dockerd,
-/// in a container of its own): the `master` instances come back by
-/// themselves, one `run:all` starts the rest, names resolve to the
-/// addresses the instances have now, and persistent data is intact.
+/// in a container of its own, driven through host.conf's `nodes`): the
+/// `master` instances come back by themselves, one `run:all` starts the
+/// rest (a stock image's instance among them, brought to the node with
+/// `docker save | docker load`), names resolve to the addresses the
+/// instances have now, and persistent data is intact.
 #[test]
 fn a_restarted_engine_is_healed_by_one_run() {
     let mut guard = support::engine::Nodes::new();
@@ -348,7 +350,9 @@ fn a_restarted_engine_is_healed_by_one_run() {
             {"service": "demo", "instance": "one", "instance_type": "master", "group": "engine",
              "links": ["reyns-dns-one:dns"], "env_vars": {"EXAMPLE_ENV_VAR": "x", "SERVICE_IP": "from_eth0"}},
             {"service": "demo", "instance": "two", "group": "engine",
-             "links": ["reyns-dns-one:dns"], "env_vars": {"EXAMPLE_ENV_VAR": "x"}}]"#,
+             "links": ["reyns-dns-one:dns"], "env_vars": {"EXAMPLE_ENV_VAR": "x"}},
+            {"service": "cache", "instance": "one", "image": "debian:bookworm-slim", "group": "engine",
+             "command": "sleep infinity", "init": true, "links": ["reyns-dns-one:dns"]}]"#,
     );
     let on_engine = |args: &[&str]| {
         let mut argv = vec!["--host", endpoint.as_str()];
@@ -361,6 +365,18 @@ fn a_restarted_engine_is_healed_by_one_run() {
         "the node's engine did not come up"
     );
     project.reyns("init:node=engine").run().success();
+    // A stock image reaches a node as the README says: docker save | load.
+    let saved = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("docker save debian:bookworm-slim | docker --host {endpoint} load"),
+        ])
+        .status()
+        .unwrap();
+    assert!(
+        saved.success(),
+        "debian:bookworm-slim did not reach the node"
+    );
     project.reyns("build:all,node=engine").run().success();
     project.reyns("run:all,conf=restart").run().success();
     let (one, two) = (
@@ -409,13 +425,17 @@ fn a_restarted_engine_is_healed_by_one_run() {
     };
     // demo-one, published, registers its SERVICE_IP: the node's address.
     let node_address = guard.address(&engine);
+    let cache = project.container("cache", "one");
     assert!(
         support::engine::eventually(10, || resolved(&two, "demo-one") == node_address
-            && resolved(&one, "demo-two") == address(&two)),
-        "names after the restart: demo-one {} (wanted {node_address}), demo-two {} (is {})",
+            && resolved(&one, "demo-two") == address(&two)
+            && resolved(&two, "cache") == address(&cache)),
+        "names after the restart: demo-one {} (wanted {node_address}), demo-two {} (is {}), cache {} (is {})",
         resolved(&two, "demo-one"),
         resolved(&one, "demo-two"),
-        address(&two)
+        address(&two),
+        resolved(&two, "cache"),
+        address(&cache)
     );
     assert_eq!(
         on_engine(&["exec", &one, "cat", "/persistent/restart-marker"]).as_deref(),
