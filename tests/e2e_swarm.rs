@@ -210,6 +210,31 @@ fn the_demo_on_a_three_node_swarm() {
         "nothing is deployed half"
     );
     project.reyns("build:all,node=all").run().success();
+    // A stock image among them, on every node by docker save | load.
+    let conf_path = project.dir.join("default-swarm.conf");
+    let text = std::fs::read_to_string(&conf_path).unwrap();
+    let stock_entry = r#",
+    {"service": "cache", "instance": "one", "group": "work", "image": "debian:bookworm-slim",
+     "command": "sleep infinity", "init": true}
+]"#;
+    std::fs::write(
+        &conf_path,
+        text.trim_end().trim_end_matches(']').to_string() + stock_entry,
+    )
+    .unwrap();
+    for n in names {
+        let loaded = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "docker save debian:bookworm-slim | docker --host {} load",
+                    endpoint(n)
+                ),
+            ])
+            .status()
+            .unwrap();
+        assert!(loaded.success(), "debian:bookworm-slim did not reach {n}");
+    }
 
     // Placed by group label; names resolve across nodes.
     project.reyns(&run_all).run().success();
@@ -226,6 +251,12 @@ fn the_demo_on_a_three_node_swarm() {
     }
     project
         .reyns("shell:demo,main,command=ping -c1 demo-one")
+        .run()
+        .success()
+        .stdout_has("1 received");
+    // The stock image's service runs and is found by name.
+    project
+        .reyns("shell:demo,main,command=ping -c1 cache-one")
         .run()
         .success()
         .stdout_has("1 received");
@@ -350,6 +381,12 @@ fn the_demo_on_a_three_node_swarm() {
     );
     project
         .reyns("shell:demo,main,command=ping -c1 demo-one")
+        .run()
+        .success()
+        .stdout_has("1 received");
+    // The stock image's service runs and is found by name.
+    project
+        .reyns("shell:demo,main,command=ping -c1 cache-one")
         .run()
         .success()
         .stdout_has("1 received");
