@@ -22,11 +22,13 @@ pub mod grammar;
 pub mod graph;
 pub mod host;
 pub mod ignore;
+pub mod interpolate;
 pub mod log;
 pub mod readahead;
 pub mod scripts;
 pub mod swarm;
 pub mod verb;
+pub mod yaml;
 
 use error::Error;
 

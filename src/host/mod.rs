@@ -5,6 +5,7 @@
 //! what a verb means.
 
 pub mod assets;
+pub mod compose;
 pub mod conf;
 pub mod contract;
 pub mod dns;
@@ -36,6 +37,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Position};
 pub fn modules() -> Vec<(&'static str, rhai::Module)> {
     vec![
         ("assets", rhai::exported_module!(assets::api)),
+        ("compose", rhai::exported_module!(compose::api)),
         ("conf", rhai::exported_module!(conf::api)),
         ("contract", rhai::exported_module!(contract::api)),
         ("dns", rhai::exported_module!(dns::api)),
