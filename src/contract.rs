@@ -18,7 +18,7 @@ pub const LABEL_PREFIX: &str = "reyns.";
 /// it builds from a project (`project`, `service`). Reyns' own images carry
 /// none: on the classic builder a `--label` is one more step (a container
 /// made and committed, ~2.5 s on fuse-overlayfs), and nothing read it.
-pub const LABELS: [&str; 13] = [
+pub const LABELS: [&str; 14] = [
     "project",
     "service",
     "instance",
@@ -38,6 +38,8 @@ pub const LABELS: [&str; 13] = [
     // The image a conf entry names (`"image": "redis:7"`): a stock image
     // run as it is, with no reyns entrypoint, sshd or supervisord in it.
     "stock",
+    // A one-shot job (`"job": true`): exited 0 is completed, not stopped.
+    "job",
 ];
 
 /// The env vars reyns sets on every instance that the entrypoint reads

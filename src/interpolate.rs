@@ -50,9 +50,11 @@ pub fn substitute(
                 }
                 at = end;
             }
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "`{text}`: a `$` must start a variable (`$NAME`, `${{NAME}}`) or be doubled (`$$`)"
-            )),
+            ))
+            }
         }
     }
     Ok((out, unset))

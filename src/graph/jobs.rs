@@ -55,6 +55,12 @@ pub struct Job {
     pub id: String,
     pub commands: Commands,
     pub after: Vec<String>,
+    /// Jobs whose commands must have run (their containers started), not
+    /// waited for: compose's `service_started`.
+    pub after_started: Vec<String>,
+    /// Whether its failure only skips the jobs that wait for it (a one-shot
+    /// job that exits non-zero), instead of starting no new job at all.
+    pub contained: bool,
     pub label: String,
     pub wait: Option<Readiness>,
     /// Show docker's own output as the job runs (`build:...,verbose=True`)
@@ -255,6 +261,10 @@ struct JobSpec {
     id: String,
     #[serde(default)]
     after: Vec<String>,
+    #[serde(default)]
+    after_started: Vec<String>,
+    #[serde(default)]
+    contained: bool,
     /// How progress lines name it (its id by default).
     label: Option<String>,
     #[serde(default)]
@@ -289,6 +299,8 @@ impl Job {
         Ok(Job {
             commands,
             after: spec.after,
+            after_started: spec.after_started,
+            contained: spec.contained,
             label: spec.label.unwrap_or_else(|| spec.id.clone()),
             stream: spec.stream,
             wait: match wait.map(|wait| wait.try_cast::<Map>()) {
@@ -387,7 +399,8 @@ impl Work {
     }
 
     /// Never fails: a command that cannot start is a failed result.
-    fn execute(self) -> JobResult {
+    /// `on_started` is called once its commands ran (before the wait).
+    fn execute(self, on_started: &dyn Fn()) -> JobResult {
         let started = Instant::now();
         let since = SystemTime::now();
         let mut result = JobResult {
@@ -396,6 +409,9 @@ impl Work {
             ..JobResult::default()
         };
         self.run_all(&self.commands, &mut result);
+        if result.ok {
+            on_started();
+        }
         if let (true, true, Some(wait)) = (result.ok, result.ran, &self.wait) {
             match wait.wait(Some(since), self.mode) {
                 Ok((ready, output)) => {
@@ -510,7 +526,13 @@ fn parallel_limit(requested: usize, mode: Mode, streamed: bool) -> usize {
 fn check_graph(jobs: &[Job]) -> HostResult<()> {
     let mut needs = BTreeMap::new();
     for job in jobs {
-        if needs.insert(job.id.clone(), job.after.clone()).is_some() {
+        let waits_for = job
+            .after
+            .iter()
+            .chain(&job.after_started)
+            .cloned()
+            .collect();
+        if needs.insert(job.id.clone(), waits_for).is_some() {
             return fail(format!("two jobs have the id `{}`", job.id));
         }
     }
@@ -534,10 +556,17 @@ pub fn run_graph(
     check_graph(&jobs)?;
     let limit = parallel_limit(limit, mode, jobs.iter().any(|job| job.stream));
     let progress = progress && mode == Mode::Run;
-    let (done_tx, done_rx) = mpsc::channel::<(usize, JobResult)>();
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Option<JobResult>)>();
     let mut results: BTreeMap<String, JobResult> = BTreeMap::new();
     let mut notes: BTreeMap<String, Dynamic> = BTreeMap::new();
     let mut started = vec![false; jobs.len()];
+    // Jobs whose commands ran (for `after_started`), though not done yet.
+    let mut launched = vec![false; jobs.len()];
+    let index_of: BTreeMap<&str, usize> = jobs
+        .iter()
+        .enumerate()
+        .map(|(index, job)| (job.id.as_str(), index))
+        .collect();
     let mut running = 0;
     let mut stopping = false;
     loop {
@@ -551,7 +580,11 @@ pub fn run_graph(
                     && job
                         .after
                         .iter()
-                        .all(|id| results.get(id).is_some_and(|r| r.ok));
+                        .all(|id| results.get(id).is_some_and(|r| r.ok))
+                    && job.after_started.iter().all(|id| {
+                        results.get(id).is_some_and(|r| r.ok)
+                            || (!results.contains_key(id) && launched[index_of[id.as_str()]])
+                    });
                 if !ready {
                     continue;
                 }
@@ -577,25 +610,33 @@ pub fn run_graph(
                 }
                 let done_tx = done_tx.clone();
                 std::thread::spawn(move || {
+                    let started_tx = done_tx.clone();
+                    let started = move || {
+                        let _ = started_tx.send((index, None));
+                    };
                     // A bug that panics fails this job, not the wait for it.
-                    let result =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.execute()))
-                            .unwrap_or_else(|_| JobResult {
-                                code: -1,
-                                stderr:
-                                    "reyns failed inside this job (see the internal error above)"
-                                        .into(),
-                                ..JobResult::default()
-                            });
-                    let _ = done_tx.send((index, result));
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        work.execute(&started)
+                    }))
+                    .unwrap_or_else(|_| JobResult {
+                        code: -1,
+                        stderr: "reyns failed inside this job (see the internal error above)"
+                            .into(),
+                        ..JobResult::default()
+                    });
+                    let _ = done_tx.send((index, Some(result)));
                 });
             }
         }
         if running == 0 {
             break;
         }
-        let Ok((index, result)) = done_rx.recv() else {
+        let Ok((index, message)) = done_rx.recv() else {
             break;
+        };
+        let Some(result) = message else {
+            launched[index] = true;
+            continue;
         };
         running -= 1;
         let job = &jobs[index];
@@ -606,7 +647,7 @@ pub fn run_graph(
                 &format!("{} {verdict} in {:.1} s", job.label, result.seconds),
             );
         }
-        stopping |= !result.ok;
+        stopping |= !result.ok && !job.contained;
         results.insert(job.id.clone(), result);
     }
     for job in jobs.iter() {
@@ -637,6 +678,8 @@ mod tests {
             id: id.into(),
             commands: Commands::Fixed(Vec::new()),
             after: after.iter().map(|s| s.to_string()).collect(),
+            after_started: Vec::new(),
+            contained: false,
             label: id.into(),
             wait: None,
             stream: false,
@@ -787,6 +830,27 @@ mod tests {
         assert_eq!(field(&results, "after", "skipped"), "true");
         assert_eq!(field(&results, "free", "skipped"), "true");
         assert!(!log.exists(), "a job ran after the failure");
+
+        // A contained failure (a one-shot job's) skips only what waits for
+        // it, directly or not: the rest goes on.
+        let jobs = vec![
+            Job {
+                contained: true,
+                ..shell_job("fails", &[], "exit 111")
+            },
+            shell_job("after", &["fails"], &append("after")),
+            Job {
+                after_started: vec!["after".into()],
+                ..shell_job("later", &[], &append("later"))
+            },
+            shell_job("free", &[], &append("free")),
+        ];
+        let results = run_graph(jobs, 1, false, Mode::Run, &mut no_deferred).unwrap();
+        assert_eq!(field(&results, "fails", "exit_code"), "111");
+        assert_eq!(field(&results, "after", "skipped"), "true");
+        assert_eq!(field(&results, "later", "skipped"), "true");
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "free\n");
+        std::fs::remove_file(&log).unwrap();
 
         // In plan mode nothing runs: the commands are printed.
         let jobs = vec![shell_job("planned", &[], &append("planned"))];

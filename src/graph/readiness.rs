@@ -24,6 +24,8 @@ pub struct Readiness {
     /// Whether the entrypoint's markers say when it started (reyns-base);
     /// a stock image has none: it counts as started once running.
     marker: bool,
+    /// A one-shot job: done when it exits, ready when with code 0.
+    completes: bool,
     ready: String,
     failed: String,
     timeout: Duration,
@@ -57,6 +59,9 @@ struct ReadinessSpec {
     /// Whether to wait for the entrypoint's marker (true by default).
     #[serde(default = "waits_for_marker")]
     marker: bool,
+    /// A one-shot job: waited for until it exits (with 0: ready).
+    #[serde(default)]
+    completes: bool,
     /// The entrypoint's markers by default ([`crate::contract`]).
     ready: Option<String>,
     failed: Option<String>,
@@ -139,6 +144,7 @@ impl Readiness {
             flags: spec.docker,
             container,
             marker: spec.marker,
+            completes: spec.completes,
             ready: spec.ready.unwrap_or_else(|| contract::READY_MARKER.into()),
             failed: spec
                 .failed
@@ -211,6 +217,9 @@ impl Readiness {
         }
         if let Some(service) = &self.service {
             return self.wait_rollout(service);
+        }
+        if self.completes {
+            return self.wait_completion();
         }
         if !self.marker {
             return self.wait_without_marker();
@@ -307,6 +316,41 @@ impl Readiness {
             std::thread::sleep(self.settle);
         }
         Ok((verdict, output))
+    }
+
+    /// A job: polls its state until it exits (true with code 0; else
+    /// false, with the end of its log and its code), time runs out or
+    /// Ctrl-C arrives.
+    fn wait_completion(&self) -> HostResult<(bool, String)> {
+        let deadline = Instant::now() + self.timeout;
+        let mut pause = FIRST_PAUSE;
+        loop {
+            let state = self.state()?;
+            if matches!(state.status.as_str(), "exited" | "dead" | "gone") {
+                if state.exit_code == 0 {
+                    return Ok((true, String::new()));
+                }
+                return Ok((false, self.stopped(Some(state))?));
+            }
+            if exec::interrupted() {
+                return Ok((
+                    false,
+                    "(interrupted while waiting for it to complete)\n".into(),
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Ok((
+                    false,
+                    format!(
+                        "{}(still running after {} s: a job must complete within run's timeout=)\n",
+                        self.stopped(Some(state))?,
+                        self.timeout.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(LONGEST_PAUSE_WITHOUT_MARKER);
+        }
     }
 
     /// Polls the container's state until it has run, not restarting, for

@@ -313,6 +313,8 @@ pub mod api {
                 label: String::new(),
                 commands: Commands::Fixed(vec![argv]),
                 after: Vec::new(),
+                after_started: Vec::new(),
+                contained: false,
                 wait: None,
                 stream: false,
             })

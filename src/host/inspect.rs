@@ -26,6 +26,7 @@ struct Raw {
 struct RawState {
     status: String,
     running: bool,
+    exit_code: i64,
     health: Option<RawHealth>,
 }
 
@@ -100,6 +101,8 @@ pub struct Container {
     /// docker's state: `running`, `exited`, `created`, ...
     pub state: String,
     pub running: bool,
+    /// The code it last exited with (0 while it runs or never ran).
+    pub exit_code: i64,
     /// `healthy`, `starting`, `unhealthy`, or "" without a health check.
     pub health: String,
     /// What the health check printed the last time docker ran it ("" when
@@ -175,6 +178,7 @@ fn container(raw: Raw) -> Container {
         image: raw.image.unwrap_or_default(),
         state: state.status,
         running: state.running,
+        exit_code: state.exit_code,
         health_output: state
             .health
             .as_ref()

@@ -86,7 +86,7 @@ fn main() {
                         .to_string()
                 };
                 println!(
-                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}","hash":"{}","stock":"{}","image_id":"{}"}}"#,
+                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}","hash":"{}","stock":"{}","job":"{}","image_id":"{}"}}"#,
                     image_of(&argv),
                     label("project"),
                     label("service"),
@@ -97,6 +97,7 @@ fn main() {
                     label("dns"),
                     label("hash"),
                     label("stock"),
+                    label("job"),
                     label("image")
                 );
             }
