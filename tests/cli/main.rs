@@ -11,6 +11,7 @@ mod confs;
 mod converge;
 mod golden;
 mod help;
+mod import;
 mod lifecycle;
 mod project_verbs;
 mod ui;
