@@ -138,7 +138,7 @@ fn bad_names_are_refused_before_anything() {
         "a/b",
         "..",
         "../etc",
-        "UPPER",
+        "up.per",
         "has space",
         long.as_str(),
         "-dash",

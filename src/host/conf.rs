@@ -34,9 +34,18 @@ pub fn check_entries(shown: &str, root: &Spanned, allowed: &[String]) -> Result<
         };
         for (key, pos, _) in fields {
             if !allowed.iter().any(|name| name == key) {
+                let near: Vec<&str> = allowed
+                    .iter()
+                    .filter(|name| edit_distance(name, key) <= 2 || name.starts_with(key.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                let hint = if near.is_empty() {
+                    "`reyns help:run` lists the keys".to_string()
+                } else {
+                    format!("did you mean {}?", near.join(" or "))
+                };
                 return Err(format!(
-                    "{shown}:{pos}: unknown key `{key}` in entry {number}; allowed keys: {}",
-                    allowed.join(", ")
+                    "{shown}:{pos}: unknown key `{key}` in entry {number}; {hint}"
                 ));
             }
         }
@@ -63,6 +72,25 @@ pub fn check_entries(shown: &str, root: &Spanned, allowed: &[String]) -> Result<
         }
     }
     Ok(())
+}
+
+/// How many one-character edits (insert, delete, replace) turn `a` into `b`:
+/// what makes a misspelt key's suggestion.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 #[export_module]
@@ -124,7 +152,7 @@ mod tests {
         let allowed = vec!["service".to_string()];
         let err = check_entries("x.conf", &parsed, &allowed).unwrap_err();
         assert!(
-            err.starts_with("x.conf:3:3: unknown key `bogus` in entry 1"),
+            err.starts_with("x.conf:3:3: unknown key `bogus` in entry 1; `reyns help:run`"),
             "{err}"
         );
     }

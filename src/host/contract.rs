@@ -50,6 +50,16 @@ pub mod api {
         }
     }
 
+    /// What every label of reyns' own starts with (`reyns.`): a conf's own
+    /// labels may not.
+    ///
+    /// ```rhai
+    /// if name.starts_with(contract::label_prefix()) { throw "reyns' own"; }
+    /// ```
+    pub fn label_prefix() -> String {
+        contract::LABEL_PREFIX.into()
+    }
+
     /// The DNS zone instances register in.
     ///
     /// ```rhai

@@ -18,7 +18,7 @@ fn conf_unknown_key_names_the_key_and_entry() {
         .run()
         .code(1)
         .clean_error()
-        .stderr_has("broken.conf:3:3: unknown key `persistent_dat` in entry 1")
+        .stderr_has("broken.conf:3:3: unknown key `persistent_dat` in entry 1; did you mean persistent_data or persistent_opt?")
         .created_nothing();
 }
 
