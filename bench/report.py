@@ -67,12 +67,15 @@ def main(folder):
                      ("recreate", "window median (ms)", "each round (ms)"), windows.items())
         window = max(windows["reyns run:all, start-first"])
     dns_start = None
+    demo_vs_floor = None
     demo = read_json(folder, "demo.json")
     if demo:
         rounds_table("The demo from nothing (`bench/demo`): `reyns run:all` of its DNS and three instances that find each other through it, and the DNS's own start within it (from its `docker run` to ready, as reyns reports it, to 0.1 s).",
                      ("what", "median (s)", "each round (s)"),
-                     [(what, demo[key]) for what, key in (("demo run:all", "demo_run_all_s"), ("the DNS's start within it", "dns_start_s"))])
+                     [(what, demo[key]) for what, key in (("demo run:all", "demo_run_all_s"), ("the DNS's start within it", "dns_start_s"), ("the floor: its four containers by parallel docker run -d + ready", "floor_s")) if key in demo])
         dns_start = median_of(demo["dns_start_s"])
+        if "floor_s" in demo:
+            demo_vs_floor = median_of(demo["demo_run_all_s"]) / median_of(demo["floor_s"])
     failover = None
     swarm = read_json(folder, "swarm.json")
     if swarm:
@@ -185,6 +188,7 @@ def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=
     compare("run:all recreating 1 of 10 vs one instance start", "reyns run:all, 1 of 10 changed", "docker run -d + ready (N=1)", 1.3)
     check("issue 34: the window of a start-first recreate, every round", window, 0, unit="ms")
     check("issue 38: the demo's DNS ready after its docker run (median)", dns_start, 0.8, unit="seconds")
+    check("issue 48: the demo from nothing vs its floor (medians)", demo_vs_floor, 1.3, unit="x")
     check("issue 33: a node's loss to its unpinned instance answering again, every round", failover, 90, unit="init")
     if watch:
         check("issue 35: watch, a saved file synced into the instance (median)", median_of(watch["reyns watch: sync"]), 1.0, unit="seconds")

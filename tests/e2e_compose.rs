@@ -127,6 +127,12 @@ services:
     <<: *tools
     command: sh -c 'for i in $$(seq 50); do ask web 8000 > /tmp/seen 2>/dev/null && break; sleep 0.2; done; exec sleep infinity'
     depends_on: [web]
+  api:
+    build:
+      context: ./api
+      args:
+        ANSWER: built-here
+    init: true
   debug:
     <<: *tools
     command: ["sh", "-c", "exec serve 9000 \"$$GREETING\""]
@@ -135,11 +141,23 @@ services:
 "#
         ),
     );
+    std::fs::create_dir_all(project.dir.join("api")).unwrap();
+    project.file(
+        "api/Dockerfile",
+        &format!("FROM {image}\nARG ANSWER\nENV ANSWER=$ANSWER\nCMD [\"sh\", \"-c\", \"exec serve 8100 $ANSWER\"]\n"),
+    );
     project
         .reyns("import:compose")
         .run()
         .success()
-        .stderr_has("wrote");
+        .stderr_has("wrote")
+        .stderr_has("reyns build:all (builds api)");
+    // The build: service is built from its own context and Dockerfile.
+    project
+        .reyns("build:all")
+        .run()
+        .success()
+        .stderr_has("built: api");
     let conf = std::fs::read_to_string(project.dir.join("default.conf")).unwrap();
     assert!(
         conf.contains(r#""tier": "gold""#) || conf.contains(r#""tier":"gold""#),
@@ -180,6 +198,10 @@ services:
         "true gold"
     );
     assert!(get(port).ends_with("web-gold\n"), "{}", get(port));
+    assert!(support::engine::eventually(10, || docker_may_fail(&[
+        "exec", &worker, "ask", "api", "8100"
+    ])
+    .is_some_and(|answer| answer.ends_with("built-here\n"))));
     assert_eq!(
         docker(&[
             "inspect",

@@ -8,7 +8,7 @@ use crate::exec::{self, fail, to_map, HostResult, Mode};
 use crate::log::{self, Level};
 use rhai::{Dynamic, FnPtr, Map};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -409,7 +409,7 @@ impl Work {
             ..JobResult::default()
         };
         self.run_all(&self.commands, &mut result);
-        if result.ok {
+        if result.ok && result.ran {
             on_started();
         }
         if let (true, true, Some(wait)) = (result.ok, result.ran, &self.wait) {
@@ -442,6 +442,7 @@ impl Work {
 fn work_for(
     job: &Job,
     results: &BTreeMap<String, JobResult>,
+    launched: &BTreeSet<String>,
     notes: &mut BTreeMap<String, Dynamic>,
     resolve: &mut dyn FnMut(&FnPtr, Map) -> HostResult<Dynamic>,
     mode: Mode,
@@ -459,11 +460,23 @@ fn work_for(
         }
         Commands::Deferred(function) => function,
     };
+    // Those it waits for, done; those it waits to have started, done or
+    // started (ran, ok, not done yet).
     let before: Map = job
         .after
         .iter()
+        .chain(&job.after_started)
         .filter_map(|id| {
-            let mut result = results.get(id)?.to_map();
+            let mut result = match results.get(id) {
+                Some(result) => result.to_map(),
+                None if launched.contains(id) => JobResult {
+                    ok: true,
+                    ran: true,
+                    ..JobResult::default()
+                }
+                .to_map(),
+                None => return None,
+            };
             if let Some(note) = notes.get(id) {
                 result.insert("note".into(), note.clone());
             }
@@ -561,12 +574,7 @@ pub fn run_graph(
     let mut notes: BTreeMap<String, Dynamic> = BTreeMap::new();
     let mut started = vec![false; jobs.len()];
     // Jobs whose commands ran (for `after_started`), though not done yet.
-    let mut launched = vec![false; jobs.len()];
-    let index_of: BTreeMap<&str, usize> = jobs
-        .iter()
-        .enumerate()
-        .map(|(index, job)| (job.id.as_str(), index))
-        .collect();
+    let mut launched = BTreeSet::new();
     let mut running = 0;
     let mut stopping = false;
     loop {
@@ -583,13 +591,13 @@ pub fn run_graph(
                         .all(|id| results.get(id).is_some_and(|r| r.ok))
                     && job.after_started.iter().all(|id| {
                         results.get(id).is_some_and(|r| r.ok)
-                            || (!results.contains_key(id) && launched[index_of[id.as_str()]])
+                            || (!results.contains_key(id) && launched.contains(id))
                     });
                 if !ready {
                     continue;
                 }
                 started[index] = true;
-                let work = match work_for(job, &results, &mut notes, resolve, mode) {
+                let work = match work_for(job, &results, &launched, &mut notes, resolve, mode) {
                     Ok(work) => work,
                     Err(err) => {
                         stopping = true;
@@ -635,7 +643,7 @@ pub fn run_graph(
             break;
         };
         let Some(result) = message else {
-            launched[index] = true;
+            launched.insert(jobs[index].id.clone());
             continue;
         };
         running -= 1;
