@@ -15,7 +15,7 @@
 
 mod support;
 
-use support::engine::{docker, docker_may_fail, docker_with_input, Project};
+use support::engine::{docker, docker_both_streams, docker_may_fail, docker_with_input, Project};
 
 /// Every stand-in's image: Debian with perl (in every Debian image), a
 /// tiny TCP/HTTP server and client in `/usr/local/bin`.
@@ -198,10 +198,14 @@ services:
         "true gold"
     );
     assert!(get(port).ends_with("web-gold\n"), "{}", get(port));
-    assert!(support::engine::eventually(10, || docker_may_fail(&[
-        "exec", &worker, "ask", "api", "8100"
-    ])
-    .is_some_and(|answer| answer.ends_with("built-here\n"))));
+    let ask_api = || docker_may_fail(&["exec", &worker, "ask", "api", "8100"]).unwrap_or_default();
+    let asked = support::engine::eventually(10, || ask_api().trim_end().ends_with("built-here"));
+    assert!(
+        asked,
+        "{:?} {}",
+        ask_api(),
+        docker_both_streams(&["logs", &project.container("api", "1")])
+    );
     assert_eq!(
         docker(&[
             "inspect",
