@@ -100,3 +100,41 @@ fn files_compose_refuses_are_named_by_line_and_nothing_is_written() {
         "[]"
     );
 }
+
+#[test]
+fn an_imported_conf_runs_with_its_compose_settings() {
+    let (_root, test) = with_compose(
+        "services:\n  db:\n    image: postgres:16\n    healthcheck:\n      test: pg_isready\n      interval: 5s\n      start_period: 1m\n    labels: {tier: gold}\n    stop_signal: SIGINT\n    stop_grace_period: 1m30s\n    cap_add: [NET_ADMIN]\n    restart: always\n  seed:\n    image: postgres:16\n    command: psql -c 'select 1'\n    restart: always\n  app:\n    image: app:1\n    depends_on:\n      seed: {condition: service_completed_successfully}\n",
+    );
+    let dir = test.dir.clone();
+    test.args("import:compose").run().success();
+    let plan = Test::in_dir(&dir).args("run:all,plan=True").run().success();
+    let run_of = |service: &str| {
+        plan.stdout
+            .lines()
+            .find(|line| {
+                line.starts_with("docker run")
+                    && line.contains(&format!("--name proj-{service}-1 "))
+            })
+            .unwrap_or_else(|| panic!("no run of {service}:\n{}", plan.stdout))
+            .to_string()
+    };
+    let db = run_of("db");
+    for flag in [
+        "--label 'tier=gold'",
+        "--stop-signal SIGINT",
+        "--stop-timeout 90",
+        "--cap-add NET_ADMIN",
+        "--health-interval 5s",
+        "--health-start-period 1m",
+        "--restart always",
+    ] {
+        assert!(db.contains(flag), "{flag} not in {db}");
+    }
+    // The job others wait to complete: labelled, never restarted.
+    let seed = run_of("seed");
+    assert!(
+        seed.contains("--label 'reyns.job=true'") && !seed.contains("--restart"),
+        "{seed}"
+    );
+}
