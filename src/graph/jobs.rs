@@ -325,6 +325,11 @@ struct Work {
     undo: Vec<Vec<String>>,
     stream: bool,
     mode: Mode,
+    /// Whether its commands' end is the start of what waits for it
+    /// (`after_started`): not for a replacement started beside the old
+    /// one, whose container takes the name (and so the address others are
+    /// given) only at the end, nor for a swarm rollout.
+    starts_in_place: bool,
 }
 
 impl Work {
@@ -409,7 +414,7 @@ impl Work {
             ..JobResult::default()
         };
         self.run_all(&self.commands, &mut result);
-        if result.ok && result.ran {
+        if result.ok && result.ran && self.starts_in_place {
             on_started();
         }
         if let (true, true, Some(wait)) = (result.ok, result.ran, &self.wait) {
@@ -456,6 +461,7 @@ fn work_for(
                 undo: Vec::new(),
                 stream: job.stream,
                 mode,
+                starts_in_place: true,
             })
         }
         Commands::Deferred(function) => function,
@@ -487,6 +493,7 @@ fn work_for(
     if let Some(note) = answer.note {
         notes.insert(job.id.clone(), note);
     }
+    let starts_in_place = answer.ready_on.is_none() && answer.rollout.is_none();
     let wait = match (answer.wait, &job.wait, answer.ready_on, answer.rollout) {
         (false, _, _, _) | (_, None, _, _) => None,
         (true, Some(wait), _, Some(hash)) => Some(wait.of_rollout(&hash)),
@@ -517,6 +524,7 @@ fn work_for(
         undo: answer.undo,
         stream: job.stream,
         mode,
+        starts_in_place,
     })
 }
 

@@ -153,7 +153,7 @@ fn interactive_safemode_run_gives_a_shell() {
 }
 
 /// `# reyns: ready cmd ...`: an instance is up once its check passes, those
-/// linked to it start only then, `ps` shows docker's health, and a check
+/// linked to it with `"wait": "ready"` start only then, `ps` shows docker's health, and a check
 /// that never passes fails the run naming it and what it last said.
 #[test]
 fn readiness_checks_hold_back_dependants_and_show_in_ps() {
@@ -181,7 +181,7 @@ fn readiness_checks_hold_back_dependants_and_show_in_ps() {
     );
     project.file(
         "default.conf",
-        r#"[{"service": "slow", "instance": "a"}, {"service": "after", "instance": "b", "links": ["slow-a:slow"]}]"#,
+        r#"[{"service": "slow", "instance": "a"}, {"service": "after", "instance": "b", "links": [{"name": "slow", "service": "slow", "instance": "a", "wait": "ready"}]}]"#,
     );
     project.reyns("build:all").run().success();
     project.reyns("run:all").run().success();
