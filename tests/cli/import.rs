@@ -144,8 +144,11 @@ fn nulls_tmpfs_extends_and_home_paths_as_compose_means_them() {
     let (_root, test) = with_compose(
         "services:\n  api:\n    image: a:1\n    command: null\n    extends: {file: base.yml, service: base}\n    volumes:\n      - type: tmpfs\n        target: /scratch\n      - ~/certs:/certs:ro\n",
     );
-    let out = test.args("import:compose,plan=True").run().success();
-    out.stderr_has("compose.yaml:5: extends: is not supported: this changes what runs");
+    let out = test
+        .args("import:compose,plan=True")
+        .run()
+        .success()
+        .stderr_has("compose.yaml:5: extends: is not supported: this changes what runs");
     assert!(!out.stdout.contains("\"command\""), "{}", out.stdout);
     assert!(out.stdout.contains("--tmpfs /scratch"), "{}", out.stdout);
     assert!(
