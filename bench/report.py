@@ -93,7 +93,7 @@ def main(folder):
         rounds_table("The dashboard in headless Chromium (`bench/ui`, running `tests/cli/ui.rs` alone): milliseconds from the page's start to its first render of 300 instances, and the longest the page's main thread was busy (a 50 ms heartbeat's longest gap) while 10,000 log lines poured in.",
                      ("what", "median (ms)", "each round (ms)"),
                      [("300 instances, first render", ui["render_300_ms"]), ("10,000 log lines, longest block", ui["longest_block_10000_lines_ms"])])
-    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start, watch, ui)
+    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start, watch, ui, demo_vs_floor)
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         with open(notes) as handle:
@@ -136,7 +136,7 @@ def rounds_table(title, header, rows):
     print()
 
 
-def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None, watch=None, ui=None):
+def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None, watch=None, ui=None, demo_vs_floor=None):
     """Checks the issues' targets against this run's medians."""
     rows = []
 
