@@ -315,6 +315,53 @@ services:
     );
     assert!(docker_may_fail(&["inspect", &project.container("needs-broken", "1")]).is_none());
 
+    // reyns killed while a job runs: the next run:all waits for the job it
+    // finds running before it starts what needs it completed.
+    project.file(
+        "slow.yaml",
+        &format!(
+            "services:\n  slowjob:\n    image: {image}\n    command: [\"sh\", \"-c\", \"sleep 4; echo done > /state/slow\"]\n    volumes: [\"./state:/state\"]\n  after-slow:\n    image: {image}\n    command: [\"sh\", \"-c\", \"test -s /state/slow && exec sleep infinity\"]\n    volumes: [\"./state:/state:ro\"]\n    depends_on:\n      slowjob: {{condition: service_completed_successfully}}\n"
+        ),
+    );
+    project
+        .reyns("import:compose,file=slow.yaml,conf=slow")
+        .run()
+        .success();
+    let mut killed = std::process::Command::new(support::reyns_bin())
+        .args(["run:all,conf=slow"])
+        .current_dir(&project.dir)
+        .env("PROJECT_NAME", &project.name)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let slowjob = project.container("slowjob", "1");
+    assert!(support::engine::eventually(20, || docker_may_fail(&[
+        "inspect",
+        "--format",
+        "{{.State.Running}}",
+        &slowjob
+    ])
+    .as_deref()
+        == Some("true")));
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    project
+        .reyns("run:all,conf=slow")
+        .run()
+        .success()
+        .stderr_has("a job an earlier run left running, completed");
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Running}}",
+            &project.container("after-slow", "1")
+        ])
+        .trim(),
+        "true"
+    );
+
     // A missing env_file: refused by name before any container.
     project.file(
         "missing.yaml",
