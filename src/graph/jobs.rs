@@ -43,7 +43,7 @@ impl JobResult {
 /// What a job runs: docker commands known up front, or a script function
 /// that gives them once the jobs it waits for are done. It is handed their
 /// results by id, and returns one argv, a list of argvs, `()` for nothing,
-/// or a [`Answer`] map: `#{commands, note, wait, ready_on, ready_then, then, undo, rollout}`.
+/// or a [`Answer`] map: `#{commands, note, wait, wait_alone, ready_on, ready_then, then, undo, rollout}`.
 pub enum Commands {
     Fixed(Vec<Vec<String>>),
     Deferred(FnPtr),
@@ -180,6 +180,9 @@ struct Answer {
     note: Option<Dynamic>,
     /// `false` skips the readiness wait (the commands restart nothing).
     wait: bool,
+    /// The wait runs though there are no commands: a one-shot job found
+    /// running (a killed run left it), waited for to complete.
+    wait_alone: bool,
     /// The container whose readiness is waited for, when not the job's own
     /// (a replacement started beside it under another name).
     ready_on: Option<String>,
@@ -205,6 +208,8 @@ struct AnswerSpec {
     commands: Option<CommandsSpec>,
     #[serde(default = "waits")]
     wait: bool,
+    #[serde(default)]
+    wait_alone: bool,
     ready_on: Option<String>,
     #[serde(default)]
     ready_then: Vec<String>,
@@ -238,6 +243,7 @@ impl Answer {
             commands: CommandsSpec::into_list(spec.commands),
             note,
             wait: spec.wait,
+            wait_alone: spec.wait_alone,
             ready_on: spec.ready_on,
             ready_then: spec.ready_then,
             then: spec
@@ -330,6 +336,9 @@ struct Work {
     /// one, whose container takes the name (and so the address others are
     /// given) only at the end, nor for a swarm rollout.
     starts_in_place: bool,
+    /// Whether the wait runs though there is no command (a one-shot job
+    /// found running, waited for to complete within the wait's timeout).
+    waits_alone: bool,
 }
 
 impl Work {
@@ -417,7 +426,7 @@ impl Work {
         if result.ok && result.ran && self.starts_in_place {
             on_started();
         }
-        if let (true, true, Some(wait)) = (result.ok, result.ran, &self.wait) {
+        if let (true, true, Some(wait)) = (result.ok, result.ran || self.waits_alone, &self.wait) {
             match wait.wait(Some(since), self.mode) {
                 Ok((ready, output)) => {
                     result.ok = ready;
@@ -462,6 +471,7 @@ fn work_for(
                 stream: job.stream,
                 mode,
                 starts_in_place: true,
+                waits_alone: false,
             })
         }
         Commands::Deferred(function) => function,
@@ -494,6 +504,7 @@ fn work_for(
         notes.insert(job.id.clone(), note);
     }
     let starts_in_place = answer.ready_on.is_none() && answer.rollout.is_none();
+    let waits_alone = answer.wait_alone;
     let wait = match (answer.wait, &job.wait, answer.ready_on, answer.rollout) {
         (false, _, _, _) | (_, None, _, _) => None,
         (true, Some(wait), _, Some(hash)) => Some(wait.of_rollout(&hash)),
@@ -525,6 +536,7 @@ fn work_for(
         stream: job.stream,
         mode,
         starts_in_place,
+        waits_alone,
     })
 }
 
