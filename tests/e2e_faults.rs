@@ -207,11 +207,13 @@ fn a_build_step_left_by_a_killed_build_is_removed_by_the_next_run() {
         docker_may_fail(&["inspect", "--format", "{{.State.Running}}", &step_name])
             .is_none_or(|running| running == "false")
     }));
-    project
-        .reyns("run:all")
-        .run()
-        .success()
-        .stderr_has("left by an interrupted build");
+    // The engine may also have removed it by itself once the step ended
+    // (CI saw it gone once): then there is nothing left to name.
+    let left = docker_may_fail(&["inspect", &step_name]).is_some();
+    let healed = project.reyns("run:all").run().success();
+    if left {
+        healed.stderr_has("left by an interrupted build");
+    }
     assert_eq!(containers_of(&project), [(one.clone(), true)]);
 }
 
