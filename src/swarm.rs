@@ -380,14 +380,14 @@ pub fn read_tasks(flags: &[String], services: &[&str]) -> crate::exec::HostResul
     let mut ps: Vec<String> = flags.to_vec();
     ps.extend(["service", "ps", "--quiet", "--no-trunc"].map(String::from));
     ps.extend(services.iter().map(|service| service.to_string()));
-    let ids = crate::exec::read_checked(&ps)?;
+    let ids = crate::exec::read_docker(&ps)?;
     if ids.trim().is_empty() {
         return Ok(String::new());
     }
     let mut inspect: Vec<String> = flags.to_vec();
     inspect.push("inspect".into());
     inspect.extend(ids.split_whitespace().map(String::from));
-    crate::exec::read_checked(&inspect)
+    crate::exec::read_docker(&inspect)
 }
 
 // ---- swarm's JSON, as reyns reads it ------------------------------------

@@ -281,6 +281,9 @@ impl Verb {
                 engine.eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
             }
         };
+        // What a plan recorded and did not print itself comes first, as the
+        // verb's output; an error after it says where the plan stopped.
+        crate::host::session::Session::of_engine(engine).print_planned();
         let result = result.map_err(|err| {
             explain(
                 &err,

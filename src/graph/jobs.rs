@@ -27,6 +27,9 @@ pub struct JobResult {
     skipped: bool,
     /// Whether any command ran (a deferred job may find nothing to do).
     ran: bool,
+    /// Whether its commands were only recorded (plan mode): what they would
+    /// make (a container, its address) is not there.
+    planned: bool,
     /// Whether the job's undo commands ran (its commands or its readiness
     /// wait failed), so what they undo is gone; a failed step after the
     /// wait leaves this false.
@@ -34,7 +37,7 @@ pub struct JobResult {
 }
 
 impl JobResult {
-    /// `#{ok, exit_code, stdout, stderr, output, seconds, skipped, ran, undone}`.
+    /// `#{ok, exit_code, stdout, stderr, output, seconds, skipped, ran, planned, undone}`.
     pub fn to_map(&self) -> Map {
         to_map(self).unwrap_or_default()
     }
@@ -175,6 +178,9 @@ fn read_spec<T: serde::de::DeserializeOwned>(value: &Dynamic, what: &str) -> Hos
 #[derive(Default)]
 struct Answer {
     commands: Vec<Vec<String>>,
+    /// Host folders made before the commands (a persistent instance's data
+    /// folder, so that docker does not make it as root).
+    folders: Vec<String>,
     /// Any value, added to the job's result as `note`, for the jobs after it
     /// and for the caller.
     note: Option<Dynamic>,
@@ -206,6 +212,8 @@ struct Answer {
 #[serde(deny_unknown_fields)]
 struct AnswerSpec {
     commands: Option<CommandsSpec>,
+    #[serde(default)]
+    folders: Vec<String>,
     #[serde(default = "waits")]
     wait: bool,
     #[serde(default)]
@@ -241,6 +249,7 @@ impl Answer {
         let then_what = format!("`then` of job `{id}`");
         Ok(Answer {
             commands: CommandsSpec::into_list(spec.commands),
+            folders: spec.folders,
             note,
             wait: spec.wait,
             wait_alone: spec.wait_alone,
@@ -325,6 +334,7 @@ impl Job {
 /// readiness wait (from the moment the commands began), then its steps; the
 /// undo commands when the commands or the wait failed.
 struct Work {
+    folders: Vec<String>,
     commands: Vec<Vec<String>>,
     wait: Option<Readiness>,
     then: Vec<Step>,
@@ -363,7 +373,7 @@ impl Work {
         result: &mut JobResult,
     ) {
         for argv in commands {
-            if exec::planned(argv, self.mode) {
+            if exec::planned(argv, &self.mode) {
                 continue;
             }
             match self.run(argv) {
@@ -385,14 +395,28 @@ impl Work {
         }
     }
 
+    /// Makes the folders the commands need (recorded instead, in plan mode).
+    fn make_folders(&self, result: &mut JobResult) {
+        for folder in &self.folders {
+            let line = || shell_words::join(["mkdir", "-p", folder]);
+            if exec::planned_line(line, &self.mode) {
+                continue;
+            }
+            if let Err(err) = std::fs::create_dir_all(folder) {
+                result.ok = false;
+                result.code = -1;
+                result.stderr = format!("cannot make {folder}: {err}");
+                return;
+            }
+        }
+    }
+
     /// Takes the steps after the wait in order, until a command fails.
     fn take_steps(&self, result: &mut JobResult) {
         for step in &self.then {
             match step {
                 Step::Docker(argv) => self.run_all([argv], result),
-                Step::Addressed(step) if self.mode == Mode::Plan => {
-                    self.run_all([&step.argv], result)
-                }
+                Step::Addressed(step) if self.mode.is_plan() => self.run_all([&step.argv], result),
                 Step::Addressed(step) => match step.argv() {
                     Ok(argv) => self.run_all([&argv], result),
                     Err(err) => {
@@ -401,10 +425,12 @@ impl Work {
                         result.stderr = err.to_string();
                     }
                 },
-                Step::Pause(pause) if self.mode == Mode::Plan => {
-                    exec::print_line(&format!("sleep {}", pause.as_secs_f64()));
+                Step::Pause(pause) => {
+                    if !exec::planned_line(|| format!("sleep {}", pause.as_secs_f64()), &self.mode)
+                    {
+                        std::thread::sleep(*pause)
+                    }
                 }
-                Step::Pause(pause) => std::thread::sleep(*pause),
             }
             if !result.ok {
                 break;
@@ -420,14 +446,18 @@ impl Work {
         let mut result = JobResult {
             ok: true,
             ran: !self.commands.is_empty(),
+            planned: self.mode.is_plan() && !self.commands.is_empty(),
             ..JobResult::default()
         };
-        self.run_all(&self.commands, &mut result);
+        self.make_folders(&mut result);
+        if result.ok {
+            self.run_all(&self.commands, &mut result);
+        }
         if result.ok && result.ran && self.starts_in_place {
             on_started();
         }
         if let (true, true, Some(wait)) = (result.ok, result.ran || self.waits_alone, &self.wait) {
-            match wait.wait(Some(since), self.mode) {
+            match wait.wait(Some(since), &self.mode) {
                 Ok((ready, output)) => {
                     result.ok = ready;
                     result.output = Some(output);
@@ -459,17 +489,18 @@ fn work_for(
     launched: &BTreeSet<String>,
     notes: &mut BTreeMap<String, Dynamic>,
     resolve: &mut dyn FnMut(&FnPtr, Map) -> HostResult<Dynamic>,
-    mode: Mode,
+    mode: &Mode,
 ) -> HostResult<Work> {
     let function = match &job.commands {
         Commands::Fixed(commands) => {
             return Ok(Work {
+                folders: Vec::new(),
                 commands: commands.clone(),
                 wait: job.wait.clone(),
                 then: Vec::new(),
                 undo: Vec::new(),
                 stream: job.stream,
-                mode,
+                mode: mode.clone(),
                 starts_in_place: true,
                 waits_alone: false,
             })
@@ -499,7 +530,11 @@ fn work_for(
             Some((id.into(), result.into()))
         })
         .collect();
-    let answer = Answer::from_dynamic(resolve(function, before)?, &job.id)?;
+    // What the function plans (a DNS record forgotten) is filed under the job.
+    mode.set_current_job(Some(&job.id));
+    let answered = resolve(function, before);
+    mode.set_current_job(None);
+    let answer = Answer::from_dynamic(answered?, &job.id)?;
     if let Some(note) = answer.note {
         notes.insert(job.id.clone(), note);
     }
@@ -521,7 +556,7 @@ fn work_for(
             ))
         }
         (Some(wait), false) => match wait.with_check_then(&answer.ready_then) {
-            Some(folded) if mode == Mode::Run => Some(folded),
+            Some(folded) if !mode.is_plan() => Some(folded),
             _ => {
                 then.insert(0, Step::Docker(wait.exec_argv(&answer.ready_then)));
                 Some(wait)
@@ -529,12 +564,13 @@ fn work_for(
         },
     };
     Ok(Work {
+        folders: answer.folders,
         commands: answer.commands,
         wait,
         then,
         undo: answer.undo,
         stream: job.stream,
-        mode,
+        mode: mode.for_job(&job.id),
         starts_in_place,
         waits_alone,
     })
@@ -543,8 +579,8 @@ fn work_for(
 /// How many commands may run at once: `requested`, unless `REYNS_PARALLEL`
 /// sets another bound (1 runs everything in order, as plan mode and
 /// streamed output do).
-fn parallel_limit(requested: usize, mode: Mode, streamed: bool) -> usize {
-    if mode == Mode::Plan || streamed {
+fn parallel_limit(requested: usize, mode: &Mode, streamed: bool) -> usize {
+    if mode.is_plan() || streamed {
         return 1;
     }
     std::env::var("REYNS_PARALLEL")
@@ -583,12 +619,12 @@ pub fn run_graph(
     jobs: Vec<Job>,
     limit: usize,
     progress: bool,
-    mode: Mode,
+    mode: &Mode,
     resolve: &mut dyn FnMut(&FnPtr, Map) -> HostResult<Dynamic>,
 ) -> HostResult<BTreeMap<String, Map>> {
     check_graph(&jobs)?;
     let limit = parallel_limit(limit, mode, jobs.iter().any(|job| job.stream));
-    let progress = progress && mode == Mode::Run;
+    let progress = progress && !mode.is_plan();
     let (done_tx, done_rx) = mpsc::channel::<(usize, Option<JobResult>)>();
     let mut results: BTreeMap<String, JobResult> = BTreeMap::new();
     let mut notes: BTreeMap<String, Dynamic> = BTreeMap::new();
@@ -837,7 +873,7 @@ mod tests {
             shell_job("b", &["a"], &append("b")),
             shell_job("a", &[], &format!("sleep 0.2; {}", append("a"))),
         ];
-        let results = run_graph(jobs, 4, false, Mode::Run, &mut no_deferred).unwrap();
+        let results = run_graph(jobs, 4, false, &Mode::Run, &mut no_deferred).unwrap();
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "a\nb\nc\n");
         assert!(["a", "b", "c"]
             .iter()
@@ -851,7 +887,7 @@ mod tests {
             shell_job("after", &["fails"], &append("after")),
             shell_job("free", &[], &append("free")),
         ];
-        let results = run_graph(jobs, 1, false, Mode::Run, &mut no_deferred).unwrap();
+        let results = run_graph(jobs, 1, false, &Mode::Run, &mut no_deferred).unwrap();
         assert_eq!(field(&results, "fails", "ok"), "false");
         assert_eq!(field(&results, "fails", "exit_code"), "3");
         assert!(field(&results, "fails", "stderr").contains("broken"));
@@ -873,17 +909,23 @@ mod tests {
             },
             shell_job("free", &[], &append("free")),
         ];
-        let results = run_graph(jobs, 1, false, Mode::Run, &mut no_deferred).unwrap();
+        let results = run_graph(jobs, 1, false, &Mode::Run, &mut no_deferred).unwrap();
         assert_eq!(field(&results, "fails", "exit_code"), "111");
         assert_eq!(field(&results, "after", "skipped"), "true");
         assert_eq!(field(&results, "later", "skipped"), "true");
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "free\n");
         std::fs::remove_file(&log).unwrap();
 
-        // In plan mode nothing runs: the commands are printed.
+        // In plan mode nothing runs: the commands are recorded.
         let jobs = vec![shell_job("planned", &[], &append("planned"))];
-        let results = run_graph(jobs, 4, false, Mode::Plan, &mut no_deferred).unwrap();
+        let plan = exec::PlanLog::default();
+        let results =
+            run_graph(jobs, 4, false, &Mode::Plan(plan.clone()), &mut no_deferred).unwrap();
         assert_eq!(field(&results, "planned", "ok"), "true");
+        assert_eq!(field(&results, "planned", "planned"), "true");
         assert!(!log.exists(), "plan mode ran a command");
+        let recorded = plan.take();
+        assert_eq!(recorded.len(), 1, "{recorded:?}");
+        assert!(recorded[0].line.contains("planned"), "{recorded:?}");
     }
 }

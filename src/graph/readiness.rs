@@ -211,8 +211,8 @@ impl Readiness {
     /// container's earlier markers do not count) until a marker shows, the
     /// log ends, or time runs out. Returns whether it became ready, and its
     /// output so far.
-    pub fn wait(&self, since: Option<SystemTime>, mode: Mode) -> HostResult<(bool, String)> {
-        if mode == Mode::Plan {
+    pub fn wait(&self, since: Option<SystemTime>, mode: &Mode) -> HostResult<(bool, String)> {
+        if mode.is_plan() {
             return Ok((true, String::new()));
         }
         if let Some(service) = &self.service {

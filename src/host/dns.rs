@@ -10,19 +10,16 @@ use rhai::plugin::*;
 use rhai::Map;
 
 /// Sends an update script; returns what nsupdate said (in plan mode,
-/// prints it instead).
-fn send(script: &str, container: Option<Target>, mode: exec::Mode) -> HostResult<Outcome> {
+/// records it instead).
+fn send(script: &str, container: Option<Target>, mode: &exec::Mode) -> HostResult<Outcome> {
     if which::which("nsupdate").is_ok() {
         let keys = super::keys::ensure().or_else(fail)?;
         let key = keys.join("tsig.key").display().to_string();
         let argv: Vec<String> = ["nsupdate", "-t", "5", "-k", &key]
             .map(String::from)
             .to_vec();
-        if mode == exec::Mode::Plan {
-            exec::print_line(&format!(
-                "{} <<'EOF'\n{script}EOF",
-                shell_words::join(&argv)
-            ));
+        let heredoc = || format!("{} <<'EOF'\n{script}EOF", shell_words::join(&argv));
+        if exec::planned_line(heredoc, mode) {
             return Ok(Outcome::default());
         }
         let logged = format!("{} <<< update", shell_words::join(&argv));
@@ -54,8 +51,10 @@ fn send(script: &str, container: Option<Target>, mode: exec::Mode) -> HostResult
         ]
         .map(String::from),
     );
-    if mode == exec::Mode::Plan {
-        exec::print_line(&format!("{} <<'EOF'\n{script}EOF", exec::shown(&argv)));
+    if exec::planned_line(
+        || format!("{} <<'EOF'\n{script}EOF", exec::shown(&argv)),
+        mode,
+    ) {
         return Ok(Outcome::default());
     }
     exec::outcome(&argv, Some(script.as_bytes()))
@@ -84,6 +83,6 @@ pub mod api {
         } else {
             Some(Target::from_dynamic(&container, "dns::update")?)
         };
-        Ok(send(script, container, super::Session::of(&context).mode())?.to_map())
+        Ok(send(script, container, &super::Session::of(&context).mode())?.to_map())
     }
 }

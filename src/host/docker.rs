@@ -8,7 +8,9 @@
 
 use super::session::Session;
 use super::{fail, strings, to_map, HostResult, Target};
-use crate::exec::{checked, failed, inherited, pipeline, program, read, read_checked, shown, Mode};
+use crate::exec::{
+    failed, inherited, pipeline, program, read, read_docker, run_docker, shown, Mode,
+};
 use crate::graph::jobs::{run_graph, Commands, Job};
 use crate::graph::readiness::Readiness;
 use rhai::plugin::*;
@@ -21,9 +23,9 @@ struct Waited {
     output: String,
 }
 
-/// In plan mode, prints the command (and returns true): the caller skips it.
-fn planned(context: &NativeCallContext, argv: &[String]) -> bool {
-    crate::exec::planned(argv, Session::of(context).mode())
+/// In plan mode, records the command (and returns true): the caller skips it.
+fn recorded_instead(context: &NativeCallContext, argv: &[String]) -> bool {
+    crate::exec::planned(argv, &Session::of(context).mode())
 }
 
 /// A script's list of argv lists (`[["ps"], ["--host", "...", "ps"]]`).
@@ -46,7 +48,7 @@ fn handed_over(
     what: &str,
 ) -> HostResult<i64> {
     let argv = strings(&argv, what)?;
-    if planned(context, &argv) {
+    if recorded_instead(context, &argv) {
         return Ok(0);
     }
     inherited(&argv, with_stdin)
@@ -106,10 +108,10 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn run(context: NativeCallContext, argv: Array) -> Result<String, Box<EvalAltResult>> {
         let argv = strings(&argv, "docker::run")?;
-        if planned(&context, &argv) {
+        if recorded_instead(&context, &argv) {
             return Ok(String::new());
         }
-        checked(&argv, None)
+        run_docker(&argv, None)
     }
 
     /// Like `run`, with `input` written to the command's standard input.
@@ -124,10 +126,10 @@ pub mod api {
         input: &str,
     ) -> Result<String, Box<EvalAltResult>> {
         let argv = strings(&argv, "docker::run_with_input")?;
-        if planned(&context, &argv) {
+        if recorded_instead(&context, &argv) {
             return Ok(String::new());
         }
-        checked(&argv, Some(input.as_bytes()))
+        run_docker(&argv, Some(input.as_bytes()))
     }
 
     /// Runs a read-only docker command (always, even in plan mode) and returns
@@ -138,7 +140,7 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn query(argv: Array) -> Result<String, Box<EvalAltResult>> {
-        read_checked(&strings(&argv, "docker::query")?)
+        read_docker(&strings(&argv, "docker::query")?)
     }
 
     /// Runs a read-only docker command and returns `#{ok, exit_code, stdout, stderr}`
@@ -161,7 +163,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn json_lines(argv: Array) -> Result<Array, Box<EvalAltResult>> {
         let argv = strings(&argv, "docker::json_lines")?;
-        let stdout = read_checked(&argv)?;
+        let stdout = read_docker(&argv)?;
         crate::host::text::json_lines(&stdout)
             .or_else(|err| fail(format!("`{}` printed {err}", shown(&argv))))
     }
@@ -234,7 +236,7 @@ pub mod api {
             || Ok(duct::cmd(program()?, &save)),
             &shown(&save),
             &load,
-            Session::of(&context).mode(),
+            &Session::of(&context).mode(),
         )
     }
 
@@ -264,10 +266,10 @@ pub mod api {
             "-".to_string(),
             format!("{}:/", target.name),
         ]);
-        if planned(&context, &argv) {
+        if recorded_instead(&context, &argv) {
             return Ok(());
         }
-        checked(&argv, Some(&archive)).map(drop)
+        run_docker(&argv, Some(&archive)).map(drop)
     }
 
     /// Runs a docker command with its output shown live; returns its exit code.
@@ -324,7 +326,7 @@ pub mod api {
             jobs,
             limit.max(1) as usize,
             false,
-            Session::of(&context).mode(),
+            &Session::of(&context).mode(),
             &mut |_, _| fail("docker::parallel runs fixed commands only"),
         )?;
         Ok((0..count)
@@ -381,7 +383,7 @@ pub mod api {
             jobs,
             limit.max(1) as usize,
             true,
-            Session::of(&context).mode(),
+            &Session::of(&context).mode(),
             &mut resolve,
         )?;
         Ok(results
@@ -441,7 +443,7 @@ pub mod api {
         readiness: Map,
     ) -> Result<Map, Box<EvalAltResult>> {
         let (ok, output) =
-            Readiness::from_map(&readiness)?.wait(None, Session::of(&context).mode())?;
+            Readiness::from_map(&readiness)?.wait(None, &Session::of(&context).mode())?;
         to_map(&Waited { ok, output })
     }
 
@@ -472,12 +474,13 @@ pub mod api {
             reader,
             &shell_words::join(&source),
             &argv,
-            Session::of(&context).mode(),
+            &Session::of(&context).mode(),
         )
     }
 
     /// Turns plan mode on or off: while on, commands that change something are
-    /// printed (quoted for a shell) instead of run.
+    /// recorded (quoted for a shell) instead of run; `docker::planned` takes
+    /// them, and what no one took is printed when the verb ends.
     ///
     /// ```rhai
     /// docker::set_plan(true);
@@ -492,7 +495,26 @@ pub mod api {
     /// if docker::is_planning() { return; }
     /// ```
     pub fn is_planning(context: NativeCallContext) -> bool {
-        Session::of(&context).mode() == Mode::Plan
+        Session::of(&context).mode().is_plan()
+    }
+
+    /// Takes the commands plan mode recorded so far, in order: one
+    /// `#{job, line}` each, `job` the job (a converge's container name) it
+    /// belongs to, or `()`, and `line` the command quoted for a shell.
+    /// They are then no longer printed when the verb ends.
+    ///
+    /// ```rhai
+    /// for planned in docker::planned() { print(planned.line); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn planned(context: NativeCallContext) -> Result<Array, Box<EvalAltResult>> {
+        let Mode::Plan(log) = Session::of(&context).mode() else {
+            return Ok(Array::new());
+        };
+        log.take()
+            .iter()
+            .map(|planned| Ok(to_map(planned)?.into()))
+            .collect()
     }
 
     /// A docker command line quoted for a shell, for messages.

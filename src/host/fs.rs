@@ -6,6 +6,19 @@ use rhai::plugin::*;
 use rhai::Array;
 use std::path::Path;
 
+/// Writes a file (creating its folder), replacing it atomically.
+fn write_atomically(path: &str, text: &str) -> Result<(), Box<EvalAltResult>> {
+    let target = Path::new(path);
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .or_else(|err| fail(format!("cannot create `{}`: {err}", parent.display())))?;
+    }
+    let temporary = target.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, target))
+        .or_else(|err| fail(format!("cannot write `{path}`: {err}")))
+}
+
 #[export_module]
 pub mod api {
     /// Whether a file or folder exists.
@@ -99,15 +112,28 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn write(path: &str, text: &str) -> Result<(), Box<EvalAltResult>> {
-        let target = Path::new(path);
-        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .or_else(|err| fail(format!("cannot create `{}`: {err}", parent.display())))?;
+        write_atomically(path, text)
+    }
+
+    /// Writes reyns' own state (host.conf, what `init` built) as `write`
+    /// does, except in plan mode, where nothing changes: then not at all.
+    ///
+    /// ```rhai
+    /// fs::write_state(`${project::reyns_home()}/images.json`, text::to_json(record));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn write_state(
+        context: NativeCallContext,
+        path: &str,
+        text: &str,
+    ) -> Result<(), Box<EvalAltResult>> {
+        if super::super::session::Session::of(&context)
+            .mode()
+            .is_plan()
+        {
+            return Ok(());
         }
-        let temporary = target.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&temporary, text)
-            .and_then(|()| std::fs::rename(&temporary, target))
-            .or_else(|err| fail(format!("cannot write `{path}`: {err}")))
+        write_atomically(path, text)
     }
 
     /// The names in a folder, sorted; an empty list when it does not exist.

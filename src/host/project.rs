@@ -222,7 +222,10 @@ pub mod api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn lock(context: NativeCallContext, timeout: i64) -> Result<(), Box<EvalAltResult>> {
-        if super::super::session::Session::of(&context).mode() == crate::exec::Mode::Plan {
+        if super::super::session::Session::of(&context)
+            .mode()
+            .is_plan()
+        {
             return Ok(());
         }
         super::lock(Duration::from_secs(timeout.max(0) as u64)).or_else(fail)

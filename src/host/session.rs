@@ -4,10 +4,12 @@
 //! so a host function that depends on it takes Rhai's call context and
 //! asks [`Session::of`]; two engines (tests, a verb run from another) have
 //! two sessions. Today it holds the plan mode (`plan=True`,
-//! `docker::set_plan`): commands that change something are printed
-//! instead of run, and the layers below get the mode as a value.
+//! `docker::set_plan`) and its log: commands that change something are
+//! recorded instead of run (the layers below get the mode as a value), and
+//! the verb that plans takes them (`docker::planned`), or they are printed
+//! when it ends ([`Session::print_planned`]).
 
-use crate::exec::Mode;
+use crate::exec::{Mode, PlanLog};
 use rhai::{Dynamic, Engine, NativeCallContext};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct Session {
     planning: Arc<AtomicBool>,
+    log: PlanLog,
 }
 
 impl Session {
@@ -33,12 +36,28 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// Run commands, or print those that change something.
+    /// The session of `engine` (one made by [`Session::install`]).
+    pub fn of_engine(engine: &Engine) -> Session {
+        engine
+            .default_tag()
+            .clone()
+            .try_cast::<Session>()
+            .unwrap_or_default()
+    }
+
+    /// Run commands, or record those that change something.
     pub fn mode(&self) -> Mode {
         if self.planning.load(Ordering::Relaxed) {
-            Mode::Plan
+            Mode::Plan(self.log.clone())
         } else {
             Mode::Run
+        }
+    }
+
+    /// Prints the planned commands no verb took, in order, one shell line each.
+    pub fn print_planned(&self) {
+        for planned in self.log.take() {
+            crate::exec::print_line(&planned.line);
         }
     }
 
@@ -61,7 +80,7 @@ mod tests {
                 Session::of(&context).set_plan(on)
             });
             engine.register_fn("is_planning", |context: NativeCallContext| {
-                Session::of(&context).mode() == Mode::Plan
+                Session::of(&context).mode().is_plan()
             });
             engine
         };

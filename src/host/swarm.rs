@@ -92,8 +92,8 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn nodes(flags: Array) -> HostResult<Array> {
         let flags = strings(&flags, "swarm::nodes")?;
-        let ids = exec::read_checked(&on(&flags, &["node", "ls", "--quiet"]))?;
-        let json = exec::read_checked(&node_inspect(&flags, &ids))?;
+        let ids = exec::read_docker(&on(&flags, &["node", "ls", "--quiet"]))?;
+        let json = exec::read_docker(&node_inspect(&flags, &ids))?;
         swarm::parse_nodes(&json)
             .or_else(fail)?
             .iter()

@@ -112,6 +112,32 @@ pub mod api {
         ))
     }
 
+    /// Asks before a change that cannot be undone: in plan mode, yes at
+    /// once (nothing changes); without a terminal, fails saying how to go
+    /// on without asking (`unasked`, e.g. "add force=True to remove without
+    /// asking"); else as `confirm`.
+    ///
+    /// ```rhai
+    /// if !term::confirm_change("Remove them?", "add force=True to remove without asking") { return 1; }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn confirm_change(
+        context: NativeCallContext,
+        question: &str,
+        unasked: &str,
+    ) -> Result<bool, Box<EvalAltResult>> {
+        if super::super::session::Session::of(&context)
+            .mode()
+            .is_plan()
+        {
+            return Ok(true);
+        }
+        if !interactive() {
+            return fail(format!("no terminal to confirm on: {unasked}"));
+        }
+        confirm(question)
+    }
+
     /// Asks for a value; fails, naming the question, without a terminal.
     ///
     /// ```rhai

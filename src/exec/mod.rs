@@ -3,92 +3,31 @@
 //!
 //! The lowest layer but logging: it knows nothing of scripts' policy. Plan
 //! mode is handed in as a [`Mode`] value by the caller; commands that change
-//! something are printed, quoted for a shell, instead of run. With
-//! `LOG_LEVEL=DEBUG` every command is printed before it runs.
+//! something are recorded, quoted for a shell, instead of run (the one seam:
+//! `dry_run`). With `LOG_LEVEL=DEBUG` every command is printed before it
+//! runs. Beside it: script values and failures (`values`), signals
+//! (`signals`), this reyns run again as a child (`again`).
 //!
 //! Reads ([`read`]) are told apart from every other command, which may
 //! change something: a verb's first reads can be started ahead
 //! ([`read_ahead`], see [`crate::readahead`]) until its first change.
 
+mod again;
+mod dry_run;
+mod signals;
+mod values;
+
+pub use again::{reyns_again, stop_gracefully};
+pub use dry_run::{planned, planned_line, Mode, PlanLog, Planned};
+pub use signals::{acknowledge_interrupt, catch_signals, interrupted, interrupted_unhandled};
+pub use values::{fail, said, string_list, strings, to_map, HostResult};
+
 use crate::log::{self, Level};
 use crate::readahead;
-use rhai::{Dynamic, EvalAltResult, Map, Position};
+use rhai::{EvalAltResult, Map, Position};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-
-/// Whether commands that change something run or are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    #[default]
-    Run,
-    /// `plan=True`: print them, run only queries.
-    Plan,
-}
-
-/// The result type of host functions that can fail.
-pub type HostResult<T> = Result<T, Box<EvalAltResult>>;
-
-/// A failure a user can act on: its message is shown as it is.
-pub fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
-    Err(Box::new(EvalAltResult::ErrorRuntime(
-        Dynamic::from(message.into()),
-        Position::NONE,
-    )))
-}
-
-/// What a failure says, as [`fail`] wrote it (without rhai's "Runtime
-/// error:" in front).
-pub fn said(error: &EvalAltResult) -> String {
-    match error {
-        EvalAltResult::ErrorRuntime(message, _) => message.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// Typed data as the map a script gets: serde does the field-by-field
-/// work (`rhai::serde::to_dynamic`), so no host function builds maps by hand.
-pub fn to_map<T: Serialize>(value: &T) -> HostResult<Map> {
-    let dynamic = rhai::serde::to_dynamic(value)?;
-    match dynamic.try_cast::<Map>() {
-        Some(map) => Ok(map),
-        None => fail("internal: a host value did not become a map"),
-    }
-}
-
-/// Turns a Rhai array of values into strings (an argv), refusing non-strings.
-pub fn strings(values: &rhai::Array, what: &str) -> HostResult<Vec<String>> {
-    values
-        .iter()
-        .map(|value| {
-            if value.is_string() {
-                Ok(value.clone().into_string().unwrap_or_default())
-            } else if value.is_int() || value.is_float() || value.is_bool() {
-                Ok(value.to_string())
-            } else {
-                fail(format!(
-                    "{what} takes strings, got a `{}`",
-                    value.type_name()
-                ))
-            }
-        })
-        .collect()
-}
-
-/// The strings under `key` of a script map: absent or `()` is none, a
-/// list of strings is read, anything else is an error naming `what`.
-pub fn string_list(map: &rhai::Map, key: &str, what: &str) -> HostResult<Vec<String>> {
-    match map.get(key) {
-        None => Ok(Vec::new()),
-        Some(value) if value.is_unit() => Ok(Vec::new()),
-        Some(value) => match value.read_lock::<rhai::Array>() {
-            Some(array) => strings(&array, what),
-            None => fail(format!("`{key}` of {what} must be a list")),
-        },
-    }
-}
 
 /// How many lines of a failed command's stderr an error shows.
 const TAIL_LINES: usize = 15;
@@ -146,7 +85,7 @@ fn own_group(argv: &[String]) -> HostResult<duct::Expression> {
 
 /// An expression whose process gets a process group of its own (Ctrl-C
 /// reaches reyns only, which lets it finish).
-fn in_own_group(expression: duct::Expression) -> duct::Expression {
+pub(crate) fn in_own_group(expression: duct::Expression) -> duct::Expression {
     expression.before_spawn(|child| {
         use std::os::unix::process::CommandExt;
         child.process_group(0);
@@ -175,37 +114,6 @@ pub fn host_program(argv: &[String], logged: Option<&str>) -> HostResult<duct::E
         ),
     );
     Ok(in_own_group(duct::cmd(program, args)))
-}
-
-/// This reyns again, with `argv` (`["ps:all,format=json"]`), in a process
-/// group of its own: how the dashboard runs verbs, each in a process of its
-/// own, exactly as the command line does. Logged at DEBUG.
-pub fn reyns_again(argv: &[String]) -> Result<duct::Expression, String> {
-    let program =
-        std::env::current_exe().map_err(|err| format!("cannot tell where this reyns is: {err}"))?;
-    log::log(
-        Level::Debug,
-        &format!("$ reyns {}", shell_words::join(argv)),
-    );
-    Ok(in_own_group(duct::cmd(program, argv)))
-}
-
-/// Stops a command started with [`reyns_again`] or [`command`] and read
-/// from: SIGTERM first, so that a reyns stops what it started itself (a
-/// `reyns logs` its `docker logs`), then, after `grace`, SIGKILL.
-pub fn stop_gracefully(child: &duct::ReaderHandle, grace: std::time::Duration) {
-    for pid in child.pids() {
-        // SAFETY: signalling a process this reyns started and still holds.
-        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    }
-    let deadline = std::time::Instant::now() + grace;
-    while std::time::Instant::now() < deadline {
-        if !matches!(child.try_wait(), Ok(None)) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let _ = child.kill();
 }
 
 /// Like [`command`], but in reyns' own process group, for commands that own
@@ -379,7 +287,7 @@ pub fn read_side_by_side(argvs: &[Vec<String>]) -> Vec<Result<Outcome, String>> 
 }
 
 /// Like [`read`], failing on a non-zero exit; returns the trimmed stdout.
-pub fn read_checked(argv: &[String]) -> Result<String, Box<EvalAltResult>> {
+pub fn read_docker(argv: &[String]) -> Result<String, Box<EvalAltResult>> {
     let outcome = read(argv)?;
     if outcome.code != 0 {
         return Err(failed(argv, &outcome));
@@ -473,7 +381,7 @@ pub fn failed(argv: &[String], outcome: &Outcome) -> Box<EvalAltResult> {
 }
 
 /// Runs a command and returns its trimmed stdout, failing on a non-zero exit.
-pub fn checked(argv: &[String], input: Option<&[u8]>) -> Result<String, Box<EvalAltResult>> {
+pub fn run_docker(argv: &[String], input: Option<&[u8]>) -> Result<String, Box<EvalAltResult>> {
     let outcome = outcome(argv, input)?;
     if outcome.code != 0 {
         return Err(failed(argv, &outcome));
@@ -501,26 +409,17 @@ pub fn print_line(line: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
-/// In plan mode, prints the command (and returns true): the caller skips it.
-pub fn planned(argv: &[String], mode: Mode) -> bool {
-    if mode == Mode::Plan {
-        print_line(&shown(argv));
-    }
-    mode == Mode::Plan
-}
-
 /// Runs `SOURCE | docker ARGV` (`source_shown`: how messages name SOURCE,
 /// made only when it runs), failing with the exit code and the tail of the
-/// error output. In plan mode the pipeline is printed instead.
+/// error output. In plan mode the pipeline is recorded instead.
 pub fn pipeline(
     source: impl FnOnce() -> HostResult<duct::Expression>,
     source_shown: &str,
     argv: &[String],
-    mode: Mode,
+    mode: &Mode,
 ) -> HostResult<()> {
     let line = format!("{source_shown} | {}", shown(argv));
-    if mode == Mode::Plan {
-        print_line(&line);
+    if planned_line(|| line.clone(), mode) {
         return Ok(());
     }
     readahead::changing();
@@ -540,40 +439,6 @@ pub fn pipeline(
         ));
     }
     Ok(())
-}
-
-/// Set once SIGINT or SIGTERM arrives; `ACKNOWLEDGED` once the verb has
-/// handled it itself.
-static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-static ACKNOWLEDGED: AtomicBool = AtomicBool::new(false);
-
-fn interrupt_flag() -> &'static Arc<AtomicBool> {
-    INTERRUPTED.get_or_init(|| Arc::new(AtomicBool::new(false)))
-}
-
-/// Whether SIGINT or SIGTERM arrived: long verbs stop scheduling new work.
-pub fn interrupted() -> bool {
-    interrupt_flag().load(Ordering::Relaxed)
-}
-
-/// Records that the verb handled the interrupt itself (it stopped cleanly).
-pub fn acknowledge_interrupt() {
-    ACKNOWLEDGED.store(true, Ordering::Relaxed);
-}
-
-/// Whether an interrupt arrived that the verb did not handle itself.
-pub fn interrupted_unhandled() -> bool {
-    interrupted() && !ACKNOWLEDGED.load(Ordering::Relaxed)
-}
-
-/// Catches SIGINT and SIGTERM so that running commands finish and no new
-/// ones start (commands run in their own process group, so the terminal's
-/// Ctrl-C reaches reyns only); the verb then stops with an error.
-pub fn catch_signals() {
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // Registering can only fail for a signal that cannot be caught.
-        let _ = signal_hook::flag::register(signal, Arc::clone(interrupt_flag()));
-    }
 }
 
 #[cfg(test)]
