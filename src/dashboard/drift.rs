@@ -1,36 +1,54 @@
 //! Drift: what `run` would do to each instance now, read from the converge
-//! plan (`run:all,plan=True`), whose decision lines are `keep <container>`,
-//! `create <container>`, `start <container>`, `recreate <container>
-//! (start-first): <reasons>` and `orphan <container>: <why>`, among the
-//! docker commands each decision would run.
+//! plan as data (`run:all,plan=True,format=json`: one record per line, see
+//! `scripts/lib/decisions.rhai` `record`), and told in a few words.
 
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The words a decision line starts with.
-const DECISIONS: [&str; 5] = ["keep", "create", "start", "recreate", "orphan"];
+/// The fields of a plan record the drift tells.
+#[derive(Deserialize)]
+struct Record {
+    container: Option<String>,
+    decision: String,
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    order_why: String,
+    #[serde(default)]
+    reasons: Vec<String>,
+}
 
-/// Each container's decision, by container name: `keep`, or the decision
-/// with its order and reasons (`recreate (start-first): image rebuilt`).
-pub fn parse(plan: &str) -> BTreeMap<String, String> {
+impl Record {
+    /// `keep`, `start`, `recreate (start-first): image rebuilt`, `orphan: ...`.
+    fn told(&self) -> String {
+        let mut told = self.decision.clone();
+        match (self.order.as_str(), self.order_why.as_str()) {
+            ("", _) => {}
+            (order, "") => told.push_str(&format!(" ({order})")),
+            (order, why) => told.push_str(&format!(" ({order}, {why})")),
+        }
+        if !self.reasons.is_empty() {
+            told.push_str(&format!(": {}", self.reasons.join(", ")));
+        }
+        told
+    }
+}
+
+/// Each container's decision, by container name, told in words; a line
+/// that is not a record is an error naming it.
+pub fn parse(plan: &str) -> Result<BTreeMap<String, String>, String> {
     let mut drift = BTreeMap::new();
-    for line in plan.lines() {
-        let mut words = line.splitn(3, ' ');
-        let (Some(decision), Some(container)) = (words.next(), words.next()) else {
-            continue;
-        };
-        if !DECISIONS.contains(&decision) {
+    for (number, line) in plan.lines().enumerate() {
+        if line.trim().is_empty() {
             continue;
         }
-        let container = container.trim_end_matches(':');
-        let rest = words.next().unwrap_or_default().trim();
-        let shown = if rest.is_empty() {
-            decision.to_string()
-        } else {
-            format!("{decision} {rest}")
-        };
-        drift.insert(container.to_string(), shown);
+        let record: Record = serde_json::from_str(line)
+            .map_err(|err| format!("line {} of the plan is not a record: {err}", number + 1))?;
+        if let Some(container) = &record.container {
+            drift.insert(container.clone(), record.told());
+        }
     }
-    drift
+    Ok(drift)
 }
 
 #[cfg(test)]
@@ -39,37 +57,34 @@ mod tests {
 
     #[test]
     fn decisions_are_read_from_a_real_plan() {
-        // `run:all,plan=True` on the engine after the demo image was rebuilt
-        // and an env var changed.
-        let plan = include_str!("../../tests/fixtures/plan/recreate-three.txt");
-        let drift = parse(plan);
-        assert_eq!(drift["wbench-reyns-dns-one"], "keep");
+        // `run:all,plan=True,format=json` on the engine after the demo image
+        // was rebuilt, demo-two stopped, an env var changed and demo-four
+        // started outside the conf.
+        let plan = include_str!("../../tests/fixtures/plan/recreate-three.jsonl");
+        let drift = parse(plan).unwrap();
+        assert_eq!(drift["pdemo-reyns-dns-one"], "keep");
         assert_eq!(
-            drift["wbench-demo-one"],
+            drift["pdemo-demo-one"],
             "recreate (start-first): env EXAMPLE_ENV_VAR changed, image rebuilt"
         );
         assert_eq!(
-            drift["wbench-demo-three"],
-            "recreate (start-first): image rebuilt"
+            drift["pdemo-demo-two"],
+            "recreate (stop-first): image rebuilt"
         );
-        assert_eq!(drift.len(), 4, "{drift:?}");
+        assert_eq!(
+            drift["pdemo-demo-four"],
+            "orphan: no entry of default.conf names it"
+        );
+        assert_eq!(drift.len(), 5, "{drift:?}");
     }
 
     #[test]
-    fn a_stopped_instance_and_the_dns_records_of_a_stop_first_are_read() {
-        // With demo-two stopped: its stop-first recreate runs nsupdate, whose
-        // input lines (`update delete ...`) are no decisions.
-        let plan = include_str!("../../tests/fixtures/plan/stopped-one.txt");
-        let drift = parse(plan);
-        assert_eq!(
-            drift["wbench-demo-two"],
-            "recreate (stop-first): image rebuilt"
-        );
-        assert_eq!(drift.len(), 4, "{drift:?}");
-        let orphan = parse("orphan p-old-one: no entry of default.conf names it\n");
-        assert_eq!(
-            orphan["p-old-one"],
-            "orphan no entry of default.conf names it"
-        );
+    fn the_commands_of_no_instance_are_no_drift() {
+        // With remove_orphans=True: the orphan's removal is `prepare`'s.
+        let plan = include_str!("../../tests/fixtures/plan/stopped-one.jsonl");
+        let drift = parse(plan).unwrap();
+        assert_eq!(drift.len(), 5, "{drift:?}");
+        assert!(plan.lines().next().unwrap().contains("\"prepare\""));
+        assert!(parse("keep p-one\n").unwrap_err().contains("line 1"));
     }
 }

@@ -44,7 +44,8 @@ pub struct Config {
     pub project: String,
     /// The command line whose JSON lists the instances.
     pub instances: String,
-    /// The command line whose output is the converge plan (`plan=True`).
+    /// The command line whose output is the converge plan as data
+    /// (`plan=True,format=json`).
     pub plan: String,
     /// What the converge button runs after `run:`.
     pub converge_args: String,
@@ -217,10 +218,13 @@ fn refresh_drift(shared: &Shared) {
     let read = run_reyns(&shared.config.plan);
     let mut snapshot = locked(&shared.snapshot);
     match read {
-        Ok((0, stdout, _)) => {
-            snapshot.drift = drift::parse(&stdout);
-            snapshot.drift_error = None;
-        }
+        Ok((0, stdout, _)) => match drift::parse(&stdout) {
+            Ok(drift) => {
+                snapshot.drift = drift;
+                snapshot.drift_error = None;
+            }
+            Err(error) => snapshot.drift_error = Some(error),
+        },
         Ok((code, _, stderr)) => snapshot.drift_error = Some(first_line(&stderr, code)),
         Err(error) => snapshot.drift_error = Some(error),
     }

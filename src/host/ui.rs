@@ -45,7 +45,7 @@ pub mod api {
     ///
     /// ```rhai
     /// ui::serve(#{ bind: "127.0.0.1", port: 8700, project: "demo", instances: "ps:all,format=json",
-    ///     plan: "run:all,plan=True", converge_args: "all", releases: "releases:format=json",
+    ///     plan: "run:all,plan=True,format=json", converge_args: "all", releases: "releases:format=json",
     ///     logs: "logs:{target},follow=True", verbs: ["_start", "_stop"], refresh: 2.0, plan_refresh: 10.0 });
     /// ```
     #[rhai_fn(return_raw)]

@@ -213,8 +213,59 @@ fn golden_plan_of_a_changed_platform() {
         ["ps", "inspect"],
         "plan mode ran more:\n{commands}"
     );
+    // The same plan as data, from the same records: one object per
+    // instance, the commands filed under the instance that runs them.
+    let text = test.run().success().stdout;
+    let test = test.args("run:all,plan=True,format=json");
+    let records: Vec<serde_json::Value> = test
+        .run()
+        .success()
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON record per line"))
+        .collect();
+    let told: Vec<(&str, &str, &str)> = records
+        .iter()
+        .map(|record| {
+            let field = |key: &str| record[key].as_str().expect(key);
+            (field("container"), field("decision"), field("order"))
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("proj-reyns-dns-one", "keep", ""),
+            ("proj-demo-one", "recreate", "start-first"),
+            ("proj-demo-two", "keep", ""),
+            ("proj-demo-three", "keep", ""),
+        ]
+    );
+    let recreated = &records[1];
+    assert_eq!(recreated["reasons"], serde_json::json!(["env EXAMPLE_ENV_VAR changed"]));
+    assert_eq!(recreated["waits"], "ready");
+    assert_eq!(recreated["after"], serde_json::json!(["proj-reyns-dns-one"]));
+    let commands: Vec<&str> = recreated["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line.as_str().unwrap())
+        .collect();
+    assert!(commands[0].starts_with("docker run --detach --init --name proj-demo-one_next "));
+    assert_eq!(commands.last(), Some(&"docker rm --force proj-demo-one_old"));
+    // The text is those records told: each command line is one of theirs.
+    for record in &records {
+        for line in record["commands"].as_array().unwrap() {
+            assert!(text.contains(line.as_str().unwrap()), "{line} not in\n{text}");
+        }
+    }
+    assert_eq!(
+        records[3]["notes"],
+        serde_json::json!(["recreated too if the address of proj-demo-one changes"])
+    );
     // Up to date: only keep lines.
-    let test = test.env("EXAMPLE_ENV_VAR", "first");
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "first")
+        .args("run:all,plan=True");
     let out = test.run().success();
     assert!(
         out.stdout.lines().all(|line| line.starts_with("keep ")) && out.stdout.lines().count() == 4,
