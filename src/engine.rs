@@ -12,10 +12,15 @@ use std::path::Path;
 /// How many short strings Rhai keeps interned (its default is 256).
 const MAX_STRINGS_INTERNED: usize = 16 * 1024;
 
-/// Builds the engine: strict variables, the host API, project-first imports.
+/// Builds the engine: strict variables and map properties, the host API,
+/// project-first imports.
 pub fn engine(project_dir: &Path) -> Engine {
     let mut engine = Engine::new();
     engine.set_strict_variables(true);
+    // A misspelt map property is an error naming it, not a silent `()`:
+    // what may be absent is asked with `"key" in map` or read with
+    // `map[key]` (an indexer still gives `()` for an absent key).
+    engine.set_fail_on_invalid_map_property(true);
     engine.set_max_expr_depths(256, 128);
     // Rhai's default depth is lower in debug builds; verbs nest a few
     // modules deep (run -> converge -> a job -> argv), so set it the same

@@ -241,9 +241,15 @@ fn golden_plan_of_a_changed_platform() {
         ]
     );
     let recreated = &records[1];
-    assert_eq!(recreated["reasons"], serde_json::json!(["env EXAMPLE_ENV_VAR changed"]));
+    assert_eq!(
+        recreated["reasons"],
+        serde_json::json!(["env EXAMPLE_ENV_VAR changed"])
+    );
     assert_eq!(recreated["waits"], "ready");
-    assert_eq!(recreated["after"], serde_json::json!(["proj-reyns-dns-one"]));
+    assert_eq!(
+        recreated["after"],
+        serde_json::json!(["proj-reyns-dns-one"])
+    );
     let commands: Vec<&str> = recreated["commands"]
         .as_array()
         .unwrap()
@@ -251,11 +257,17 @@ fn golden_plan_of_a_changed_platform() {
         .map(|line| line.as_str().unwrap())
         .collect();
     assert!(commands[0].starts_with("docker run --detach --init --name proj-demo-one_next "));
-    assert_eq!(commands.last(), Some(&"docker rm --force proj-demo-one_old"));
+    assert_eq!(
+        commands.last(),
+        Some(&"docker rm --force proj-demo-one_old")
+    );
     // The text is those records told: each command line is one of theirs.
     for record in &records {
         for line in record["commands"].as_array().unwrap() {
-            assert!(text.contains(line.as_str().unwrap()), "{line} not in\n{text}");
+            assert!(
+                text.contains(line.as_str().unwrap()),
+                "{line} not in\n{text}"
+            );
         }
     }
     assert_eq!(
