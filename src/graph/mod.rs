@@ -1,7 +1,9 @@
 //! Running commands as a graph: jobs that wait for each other and for
-//! containers to be ready. Imports only the [`crate::exec`] layer (and
-//! logging and the contract's markers); the host API's `docker::graph` is
-//! the thin wrapper on top.
+//! containers to be ready. Imports only the [`crate::exec`] layer, with
+//! [`crate::swarm`]'s parsers over it for a rollout (and logging and the
+//! contract's markers); the host API's `docker::graph` is the thin wrapper
+//! on top. `jobs` runs the graph, `spec` reads jobs as scripts write them,
+//! `readiness` waits for a container, `rollout` for a swarm service.
 //!
 //! [`order`] is the one check that things waiting for each other have no
 //! cycle: the job graph, and scripts through `docker::order` (the services a
@@ -9,6 +11,8 @@
 
 pub mod jobs;
 pub mod readiness;
+mod rollout;
+pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
 

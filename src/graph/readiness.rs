@@ -5,10 +5,10 @@
 //! image's `HEALTHCHECK`), running it in the container until it passes,
 //! 50 ms after the marker, then backing off to one try a second. A stock
 //! image has no marker: its check runs at once, then at most 200 ms apart.
+//! On a swarm, the wait is for a rollout (see [`super::rollout`]).
 
 use crate::contract;
 use crate::exec::{self, fail, HostResult, Mode};
-use crate::swarm::{self, Rollout};
 use rhai::Map;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[derive(Clone, Debug)]
 pub struct Readiness {
     /// docker's global options that reach the container's engine (`--host ...`).
-    flags: Vec<String>,
+    pub(super) flags: Vec<String>,
     container: String,
     /// Whether the entrypoint's markers say when it started (reyns-base);
     /// a stock image has none: it counts as started once running.
@@ -28,20 +28,20 @@ pub struct Readiness {
     completes: bool,
     ready: String,
     failed: String,
-    timeout: Duration,
+    pub(super) timeout: Duration,
     /// How long to wait on after it is ready (a conf entry's `sleep`).
     settle: Duration,
     /// The readiness check, run with `docker exec` (empty: none), and how
     /// messages name it.
     check: Vec<String>,
-    check_shown: String,
+    pub(super) check_shown: String,
     /// On a swarm: the service whose rollout is waited for, and the hash
     /// its new tasks carry (known once the job's turn comes).
     service: Option<String>,
-    hash: String,
+    pub(super) hash: String,
     /// docker's options that reach each swarm node's engine, by node id
     /// (host.conf's nodes): where a failed task's check output is read.
-    node_flags: BTreeMap<String, Vec<String>>,
+    pub(super) node_flags: BTreeMap<String, Vec<String>>,
 }
 
 /// Seconds to wait for an instance to be ready when nothing says otherwise
@@ -427,105 +427,6 @@ impl Readiness {
             "\n"
         };
         Ok(format!("{tail}{gap}({how})\n"))
-    }
-
-    /// Polls a swarm service until a task of the new spec runs (healthy,
-    /// when it has a check), the engine rolls the update back, a task cannot
-    /// be placed, time runs out or Ctrl-C arrives. Returns whether it became
-    /// ready, and what the engine said.
-    fn wait_rollout(&self, service: &str) -> HostResult<(bool, String)> {
-        let hash_label = contract::label("hash").unwrap_or_default();
-        let mut inspect = self.flags.clone();
-        inspect.extend(["service".into(), "inspect".into(), service.to_string()]);
-        let deadline = Instant::now() + self.timeout;
-        // The check's output is read while the new task starts: once the
-        // engine has rolled back, its container may be gone.
-        let mut check_said = String::new();
-        loop {
-            let inspected = exec::read(&inspect)?;
-            let tasks_json = swarm::read_tasks(&self.flags, &[service])?;
-            let state = swarm::rollout(&inspected.stdout, &tasks_json, &hash_label, &self.hash)
-                .or_else(fail)?;
-            if state.rollout != Rollout::Ready {
-                let said_now = self.check_said(&state.latest_task);
-                if !said_now.is_empty() {
-                    check_said = said_now;
-                }
-            }
-            let said = |what: String| {
-                let mut told = format!("{what}\n");
-                if !state.last_error.is_empty() {
-                    told.push_str(&format!("{}\n", state.last_error));
-                }
-                told.push_str(&check_said);
-                told
-            };
-            match state.rollout {
-                Rollout::Ready => return Ok((true, String::new())),
-                Rollout::RolledBack(message) => {
-                    return Ok((
-                        false,
-                        said(format!(
-                        "the engine rolled the update back ({message}); the old task keeps running"
-                    )),
-                    ))
-                }
-                Rollout::Stuck(message) => return Ok((false, said(message))),
-                Rollout::Going => {}
-            }
-            if exec::interrupted() {
-                return Ok((
-                    false,
-                    said("(interrupted while waiting for it to be ready)".into()),
-                ));
-            }
-            if Instant::now() >= deadline {
-                return Ok((
-                    false,
-                    said(format!(
-                        "(no task of the new spec running after {} s)",
-                        self.timeout.as_secs()
-                    )),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-    }
-
-    /// What the health check of a swarm task last said, read on its node
-    /// when host.conf names that node's engine ("" otherwise).
-    fn check_said(&self, task: &Option<(String, String)>) -> String {
-        let Some((node, container)) = task else {
-            return String::new();
-        };
-        let Some(flags) = self.node_flags.get(node) else {
-            return String::new();
-        };
-        let mut argv = flags.clone();
-        argv.extend([
-            "inspect".into(),
-            "--format".into(),
-            "{{json .State.Health}}".into(),
-            container.clone(),
-        ]);
-        let Ok(read) = exec::read(&argv) else {
-            return String::new();
-        };
-        let health: serde_json::Value =
-            serde_json::from_str(read.stdout.trim()).unwrap_or_default();
-        let Some(last) = health["Log"].as_array().and_then(|log| log.last()) else {
-            return String::new();
-        };
-        let output = last["Output"].as_str().unwrap_or_default().trim();
-        format!(
-            "(the readiness check `{}` last said: {})\n",
-            self.check_shown,
-            if output.is_empty() {
-                format!("nothing, exit code {}", last["ExitCode"])
-            } else {
-                output.to_string()
-            }
-        )
     }
 
     /// Runs the readiness check in the container until it passes (true),
