@@ -92,12 +92,10 @@ pub fn load(engine: &Engine, project_dir: &Path, name: &str) -> Result<Verb, Err
     } else {
         Body::Statements
     };
-    let declarations = match body {
-        Body::Main => ast.clone(),
-        Body::Statements => declarations_only(&ast),
-    };
+    // Only the declarations run (and the imports they use): what a verb
+    // takes is read without running its top level.
     engine
-        .run_ast_with_scope(&mut scope, &declarations)
+        .run_ast_with_scope(&mut scope, &declarations_only(&ast))
         .map_err(|err| explain(&err, &source, true))?;
     let declaration_error = |what: &str| Error::failed(format!("{what} in `{source}`"));
     let positionals = match scope.get_value::<Array>("POSITIONALS") {
@@ -123,9 +121,9 @@ pub fn load(engine: &Engine, project_dir: &Path, name: &str) -> Result<Verb, Err
     })
 }
 
-/// The top-level declarations of a plain script (`POSITIONALS`, `OPTIONS`,
-/// and the imports they may use), without its other statements: reading
-/// what a verb takes must not run it.
+/// The top-level declarations of a verb (`POSITIONALS`, `OPTIONS`, and
+/// the imports they may use), without its other statements: reading what
+/// a verb takes must not run it.
 fn declarations_only(ast: &AST) -> AST {
     let declarations = ast.statements().iter().filter(|statement| match statement {
         Stmt::Var(declared, ..) => DECLARATIONS.contains(&declared.0.name.as_str()),
