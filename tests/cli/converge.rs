@@ -516,3 +516,123 @@ fn converge_rules_hold_in_their_own_language() {
     .unwrap();
     test.run().success().stdout_has("converge rules hold");
 }
+
+/// The plan as data (`format=json`) for one command line: the records, by
+/// container, as `decision order (order_why) [reasons] waits`, with the
+/// records themselves.
+fn plan_records(test: Test, line: &str) -> (Test, Vec<String>, Vec<serde_json::Value>) {
+    let test = test.args(line);
+    let records: Vec<serde_json::Value> = test
+        .run()
+        .success()
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON record per line"))
+        .collect();
+    let told = records
+        .iter()
+        .map(|record| {
+            let text = |key: &str| record[key].as_str().unwrap_or_default().to_string();
+            let reasons: Vec<&str> = record["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|reason| reason.as_str().unwrap())
+                .collect();
+            format!(
+                "{} {} {} ({}) [{}] {}",
+                text("container"),
+                text("decision"),
+                text("order"),
+                text("order_why"),
+                reasons.join("; "),
+                text("waits")
+            )
+        })
+        .collect();
+    (test, told, records)
+}
+
+/// The converge's decision as data, state by state: (conf and what runs)
+/// -> the typed plan: create, keep, recreate start-first and stop-first with
+/// their reasons, start, orphan.
+#[test]
+fn the_plan_as_data_decides_each_state() {
+    let mut test = Test::demo();
+    // (what, a command run before, EXAMPLE_ENV_VAR, the plan's command, the records)
+    let cases: [(&str, Option<&str>, &str, &str, &[&str]); 6] = [
+        (
+            "nothing runs: each is created and waited for",
+            None,
+            "first",
+            "run:all,plan=True,format=json",
+            &[
+                "proj-reyns-dns-one create  () [] ready",
+                "proj-demo-one create  () [] ready",
+                "proj-demo-two create  () [] ready",
+                "proj-demo-three create  () [] ready",
+            ],
+        ),
+        (
+            "all up to date: all kept",
+            Some("run:all"),
+            "first",
+            "run:all,plan=True,format=json",
+            &[
+                "proj-reyns-dns-one keep  () [] ",
+                "proj-demo-one keep  () [] ",
+                "proj-demo-two keep  () [] ",
+                "proj-demo-three keep  () [] ",
+            ],
+        ),
+        (
+            "an env var changed: recreated start-first",
+            None,
+            "other",
+            "run:demo,instance=one,plan=True,format=json",
+            &["proj-demo-one recreate start-first () [env EXAMPLE_ENV_VAR changed] ready"],
+        ),
+        (
+            "persistent data: recreated stop-first, saying why",
+            None,
+            "first",
+            "run:demo,instance=one,plan=True,format=json,persistent_data=True",
+            &["proj-demo-one recreate stop-first (persistent data) [conf key persistent_data changed] ready"],
+        ),
+        (
+            "a stopped instance: started",
+            Some("_stop:demo,two"),
+            "first",
+            "run:demo,instance=two,plan=True,format=json",
+            &["proj-demo-two start  () [] ready"],
+        ),
+        (
+            "an instance no entry names: an orphan",
+            Some("run:demo,instance=extra,linked=False"),
+            "first",
+            "run:all,plan=True,format=json",
+            &[
+                "proj-demo-extra orphan  () [no entry of default.conf names it] ",
+                "proj-reyns-dns-one keep  () [] ",
+                "proj-demo-one keep  () [] ",
+                "proj-demo-two start  () [] ready",
+                "proj-demo-three keep  () [] ",
+            ],
+        ),
+    ];
+    for (what, before, env_value, line, wanted) in cases {
+        test = test.env("EXAMPLE_ENV_VAR", "first");
+        if let Some(before) = before {
+            test = test.args(before);
+            test.run().success();
+        }
+        let (after, told, records) = plan_records(test.env("EXAMPLE_ENV_VAR", env_value), line);
+        test = after;
+        assert_eq!(told, wanted, "{what}");
+        for record in &records {
+            let commands = record["commands"].as_array().unwrap();
+            let acts = record["decision"] != "keep" && record["decision"] != "orphan";
+            assert_eq!(!commands.is_empty(), acts, "{what}: {record}");
+        }
+    }
+}
