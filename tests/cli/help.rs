@@ -139,3 +139,30 @@ fn option_types_are_checked() {
         .code(2)
         .stderr_has("takes a whole number");
 }
+
+/// Every file or folder ARCHITECTURE.md names (a backticked path under
+/// `src/`, `scripts/`, `tests/`, `bench/`, `images/`, `demo/` or `docs/`)
+/// exists: the map stays true as files move.
+#[test]
+fn architecture_names_only_paths_that_exist() {
+    let text = std::fs::read_to_string(support::repo().join("ARCHITECTURE.md")).unwrap();
+    let roots = ["src/", "scripts/", "tests/", "bench/", "images/", "demo/", "docs/"];
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for (at, quoted) in text.split('`').enumerate() {
+        // Odd pieces are inside backticks.
+        if at % 2 == 0 || !roots.iter().any(|root| quoted.starts_with(root)) {
+            continue;
+        }
+        // `scripts/<verb>.rhai` names a pattern, not a file.
+        if quoted.contains('<') || quoted.contains('*') || quoted.contains(' ') {
+            continue;
+        }
+        named += 1;
+        if !support::repo().join(quoted).exists() {
+            missing.push(quoted.to_string());
+        }
+    }
+    assert!(named > 50, "ARCHITECTURE.md names {named} paths");
+    assert!(missing.is_empty(), "ARCHITECTURE.md names what is not there: {missing:?}");
+}
