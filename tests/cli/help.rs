@@ -146,7 +146,9 @@ fn option_types_are_checked() {
 #[test]
 fn architecture_names_only_paths_that_exist() {
     let text = std::fs::read_to_string(support::repo().join("ARCHITECTURE.md")).unwrap();
-    let roots = ["src/", "scripts/", "tests/", "bench/", "images/", "demo/", "docs/"];
+    let roots = [
+        "src/", "scripts/", "tests/", "bench/", "images/", "demo/", "docs/",
+    ];
     let mut named = 0;
     let mut missing = Vec::new();
     for (at, quoted) in text.split('`').enumerate() {
@@ -164,5 +166,8 @@ fn architecture_names_only_paths_that_exist() {
         }
     }
     assert!(named > 50, "ARCHITECTURE.md names {named} paths");
-    assert!(missing.is_empty(), "ARCHITECTURE.md names what is not there: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names what is not there: {missing:?}"
+    );
 }
