@@ -497,10 +497,18 @@ fn the_plan_says_how_each_recreate_replaces() {
         .stdout_has(
             "docker stop -t 10 proj-demo-one\ndocker rm --force proj-demo-one\ndocker run ",
         );
-    test.args("run:demo,instance=one,update_order=sideways")
-        .run()
+    let test = test.args("run:demo,instance=one,update_order=sideways");
+    test.run()
         .code(2)
         .stderr_has("update_order=sideways: use start-first or stop-first");
+    let test = test.args("run:all,plan=True,format=yaml");
+    test.run()
+        .code(2)
+        .stderr_has("format=yaml: use text or json (with plan=True)");
+    test.args("run:all,format=json")
+        .run()
+        .code(2)
+        .stderr_has("format=json prints the plan as data: use it with plan=True");
 }
 
 /// The converge decision's rules, tested in Rhai (`tests/rhai/converge_rules.rhai`,
