@@ -82,7 +82,7 @@ impl Work {
     }
 
     /// Runs `commands` in order until one fails, keeping the last outcome in
-    /// `result` (printed instead, in plan mode).
+    /// `result` (recorded instead, in plan mode).
     fn run_all<'a>(
         &self,
         commands: impl IntoIterator<Item = &'a Vec<String>>,

@@ -40,7 +40,7 @@ fn argv_lists(batch: &Array, what: &str) -> HostResult<Vec<Vec<String>>> {
 }
 
 /// Runs a docker command with stdout/stderr (and, `with_stdin`, the
-/// terminal) handed over; in plan mode prints it and gives 0.
+/// terminal) handed over; in plan mode records it and gives 0.
 fn handed_over(
     context: &NativeCallContext,
     argv: Array,
@@ -100,7 +100,7 @@ fn tar_of(pairs: &[(String, String)]) -> HostResult<Vec<u8>> {
 pub mod api {
     /// Runs a docker command that changes something and returns its trimmed
     /// stdout; fails with the command, its exit code and the tail of stderr.
-    /// In plan mode it prints the command instead and returns "".
+    /// In plan mode it records the command instead (see `set_plan`) and returns "".
     ///
     /// ```rhai
     /// docker::run(["rm", "-f", "demo-demo-one"]);
@@ -217,7 +217,7 @@ pub mod api {
 
     /// Copies images from the local engine to the one `flags` reach, as
     /// `docker save IMAGES | docker FLAGS load` (through this host, no
-    /// registry). In plan mode the pipeline is printed instead.
+    /// registry). In plan mode the pipeline is recorded instead.
     ///
     /// ```rhai
     /// docker::copy_images(["reyns/reyns-base"], ["--host", "tcp://10.0.0.6:2375"]);
@@ -273,7 +273,7 @@ pub mod api {
     }
 
     /// Runs a docker command with its output shown live; returns its exit code.
-    /// In plan mode it prints the command and returns 0.
+    /// In plan mode it records the command and returns 0.
     ///
     /// ```rhai
     /// let code = docker::stream(["build", "-t", "demo/web", "services/web"]);
@@ -284,7 +284,7 @@ pub mod api {
     }
 
     /// Hands the terminal to a docker command (`run -it`, `exec -it`) and
-    /// returns its exit code. In plan mode it prints the command and returns 0.
+    /// returns its exit code. In plan mode it records the command and returns 0.
     ///
     /// ```rhai
     /// let code = docker::attach(["exec", "-it", "demo-demo-one", "bash"]);
@@ -295,8 +295,9 @@ pub mod api {
     }
 
     /// Runs docker commands that change something, at most `limit` at once, and
-    /// returns one `#{ok, exit_code, stdout, stderr}` per command, in order.
-    /// After a failure no new command starts (the rest come back `skipped`).
+    /// returns one `#{ok, exit_code, stdout, stderr, planned}` per command, in
+    /// order (`planned`: recorded in plan mode, not run). After a failure no
+    /// new command starts (the rest come back `skipped`).
     ///
     /// ```rhai
     /// let results = docker::parallel([["rm", "-f", "a"], ["rm", "-f", "b"]], 8);
@@ -345,7 +346,7 @@ pub mod api {
     /// in dependency order, at most `limit` at once, printing one progress line
     /// per job start and end. `stream: true` shows docker's own output instead
     /// of capturing it, one job at a time. After a failure no new job starts. Returns a map
-    /// id -> `#{ok, ran, exit_code, stdout, stderr, seconds, output, skipped, undone, note}`.
+    /// id -> `#{ok, ran, planned, exit_code, stdout, stderr, seconds, output, skipped, undone, note}`.
     ///
     /// `argv` is one docker argv, a list of them (run in order), or a
     /// function called when the job's turn comes, with the results of the
@@ -449,7 +450,7 @@ pub mod api {
 
     /// Pipes a host program's output into a docker command, e.g. a root file
     /// system from `mmdebstrap` into `docker import`. Fails with the failing
-    /// side's error output. In plan mode both sides are printed instead.
+    /// side's error output. In plan mode the pipeline is recorded instead.
     ///
     /// ```rhai
     /// docker::import_pipe(["mmdebstrap", "--variant=minbase", "bookworm", "-"], ["import", "-", "debian:bookworm-slim"]);
