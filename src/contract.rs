@@ -18,7 +18,7 @@ pub const LABEL_PREFIX: &str = "reyns.";
 /// it builds from a project (`project`, `service`). Reyns' own images carry
 /// none: on the classic builder a `--label` is one more step (a container
 /// made and committed, ~2.5 s on fuse-overlayfs), and nothing read it.
-pub const LABELS: [&str; 14] = [
+pub const LABELS: [&str; 16] = [
     "project",
     "service",
     "instance",
@@ -40,6 +40,10 @@ pub const LABELS: [&str; 14] = [
     "stock",
     // A one-shot job (`"job": true`): exited 0 is completed, not stopped.
     "job",
+    // A front door (`reyns-proxy`): the container name of the instance it
+    // holds the published ports of, and what it forwards (`ip|port|port`).
+    "door",
+    "door_ports",
 ];
 
 /// The env vars reyns sets on every instance that the entrypoint reads
@@ -69,7 +73,11 @@ pub const DNS_SERVER_FLAG: &str = "/etc/reyns/dns-server";
 
 /// Reyns' own images, base first, each `reyns/<layer>-<os>` built from
 /// `images/<layer>-<os>`.
-pub const IMAGE_LAYERS: [&str; 3] = ["reyns-common", "reyns-base", "reyns-dns"];
+pub const IMAGE_LAYERS: [&str; 4] = ["reyns-common", "reyns-base", "reyns-dns", "reyns-proxy"];
+
+/// The program in `reyns/reyns-proxy` that runs a front door and drives its
+/// HAProxy (`switch`, `target`, `ready`), by `docker exec`.
+pub const DOOR_PROGRAM: &str = "/usr/local/bin/reyns-door";
 
 /// What registers an instance on the DNS (from reyns-base): its prestartup
 /// runs it, and reyns runs it again by `docker exec` (a DNS that was remade,
@@ -190,6 +198,10 @@ mod tests {
                 "dns-register.sh {}",
                 DNS_REGISTER_SCRIPT.rsplit_once('/').unwrap().0
             ),
+        );
+        spells(
+            "images/reyns-proxy-debian12/Dockerfile",
+            &format!("reyns-door {}", DOOR_PROGRAM),
         );
         for layer in IMAGE_LAYERS {
             assert!(

@@ -123,6 +123,17 @@ pub mod api {
         contract::DNS_REGISTER_SCRIPT.to_string()
     }
 
+    /// The program that runs a front door in `reyns/reyns-proxy` and drives
+    /// its HAProxy by `docker exec` (`switch <address> <drain>`, `target`,
+    /// `ready`).
+    ///
+    /// ```rhai
+    /// docker::run(["exec", "demo-web-one_door", contract::door_program(), "target"]);
+    /// ```
+    pub fn door_program() -> String {
+        contract::DOOR_PROGRAM.to_string()
+    }
+
     /// Where Reyns' images (the DNS's too) keep the installation's TSIG key:
     /// what nsupdate signs with when reyns registers a stock image's
     /// instance through the DNS container.

@@ -198,8 +198,18 @@ fn nodes_get_their_instances_through_docker_global_options() {
         }
     }
     assert_eq!(
-        out.docker.matches(" run --detach ").count(),
+        out.docker.matches(" run --detach --init ").count(),
         6,
+        "{}",
+        out.docker
+    );
+    // The published DNS's tcp/53 is held by a front door on its node (the
+    // demo's instances publish no port: no door).
+    let door = "docker --host tcp://10.9.0.5:2375 run --detach --name proj-reyns-dns-main_door --network host ";
+    assert!(out.docker.contains(door), "{door}:\n{}", out.docker);
+    assert_eq!(
+        out.docker.matches("_door --network host ").count(),
+        1,
         "{}",
         out.docker
     );
@@ -258,7 +268,7 @@ fn run_all_converges_the_nodes_that_answer_and_names_the_one_that_does_not() {
         .stderr_has("proj-demo-onenode2, proj-demo-twonode2 not run")
         .stderr_has("the others converged: created 4");
     assert_eq!(
-        out.docker.matches(" run --detach ").count(),
+        out.docker.matches(" run --detach --init ").count(),
         4,
         "{}",
         out.docker

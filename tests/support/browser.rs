@@ -153,11 +153,33 @@ pub fn http(
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    (
+        status,
+        if chunked {
+            unchunked(body)
+        } else {
+            body.to_string()
+        },
+    )
+}
+
+/// A chunked HTTP body put back together (a large answer comes in chunks,
+/// each after its size in hex on a line of its own).
+fn unchunked(mut body: &str) -> String {
+    let mut whole = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        whole.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    whole
 }
 
 /// Whether an HTTP answer holds all of its body, by its Content-Length.

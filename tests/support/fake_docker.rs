@@ -86,7 +86,7 @@ fn main() {
                         .to_string()
                 };
                 println!(
-                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}","hash":"{}","stock":"{}","job":"{}","image_id":"{}"}}"#,
+                    r#"{{"id":"{name}-id","name":"{name}","image":"{}","status":"{state}","state":"{state}","created":"now","project":"{}","service":"{}","instance":"{}","instance_type":"{}","conf":"{}","group":"{}","dns":"{}","hash":"{}","stock":"{}","job":"{}","door":"{}","door_ports":"{}","image_id":"{}"}}"#,
                     image_of(&argv),
                     label("project"),
                     label("service"),
@@ -98,6 +98,8 @@ fn main() {
                     label("hash"),
                     label("stock"),
                     label("job"),
+                    label("door"),
+                    label("door_ports"),
                     label("image")
                 );
             }
