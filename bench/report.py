@@ -24,7 +24,7 @@ def main(folder):
     print(f"- {version(['docker-compose', 'version', '--short'])} (docker-compose)")
     print(f"- {version(['hyperfine', '--version'])}\n")
     order = ["up", "down", "converge", "ps", "start", "build", "stock", "load"]
-    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json", "watch.json", "ui.json", "faults.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
+    files = sorted((f for f in os.listdir(folder) if f not in ("cpu.json", "images.json", "init.json", "window.json", "swarm.json", "demo.json", "watch.json", "ui.json", "faults.json", "frontdoor.json")), key=lambda f: (order.index(f.split("-")[0].split(".")[0]), f.split("-")[1].split(".")[0].zfill(8) if "-" in f else ""))
     print("| benchmark | median (s) | min (s) | max (s) | reyns / this |")
     print("|---|---:|---:|---:|---:|")
     medians, rounds = {}, {}
@@ -66,6 +66,19 @@ def main(folder):
         rounds_table("The window of a recreate (`bench/window`): milliseconds in which the instance's name did not accept a TCP connection while a changed env var replaced it, a prober in another instance trying every 20 ms with a fresh lookup; median, and each round.",
                      ("recreate", "window median (ms)", "each round (ms)"), windows.items())
         window = max(windows["reyns run:all, start-first"])
+    door_failed = None
+    frontdoor = read_json(folder, "frontdoor.json")
+    if frontdoor:
+        recreates = frontdoor["recreate"]
+        rounds_table("A published instance recreated, seen from the host (`bench/frontdoor`): milliseconds in which `127.0.0.1:<port>` did not answer an HTTP request (a client asking every 20 ms) while a changed env var replaced the instance, and while the front door itself was replaced (its image changed); median and each round.",
+                     ("recreate", "window median (ms)", "each round (ms)"), [(what, figures["window_ms"]) for what, figures in recreates.items()])
+        rounds_table("The same recreates: requests that failed (of about 100-300 asked in each round).",
+                     ("recreate", "failed median", "each round"), [(what, figures["failed"]) for what, figures in recreates.items()])
+        rounds_table("What the front door adds to a request (`bench/frontdoor`): 500 HTTP requests one after the other from the host to the same server, through the front door (HAProxy on the host's network) and through a port docker publishes (docker-proxy); median and 99th percentile in ms, each round.",
+                     ("path", "median (ms)", "each round (ms)"),
+                     [(f"{what}, {key.split('_')[0]}", figures[key]) for what, figures in frontdoor["latency"].items() for key in ("median_ms", "p99_ms")])
+        door_failed = max(recreates["reyns run:all, start-first through the front door"]["failed"]
+                          + recreates["the front door's own upgrade (its image changed)"]["failed"])
     dns_start = None
     demo_vs_floor = None
     demo = read_json(folder, "demo.json")
@@ -93,7 +106,7 @@ def main(folder):
         rounds_table("The dashboard in headless Chromium (`bench/ui`, running `tests/cli/ui.rs` alone): milliseconds from the page's start to its first render of 300 instances, and the longest the page's main thread was busy (a 50 ms heartbeat's longest gap) while 10,000 log lines poured in.",
                      ("what", "median (ms)", "each round (ms)"),
                      [("300 instances, first render", ui["render_300_ms"]), ("10,000 log lines, longest block", ui["longest_block_10000_lines_ms"])])
-    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start, watch, ui, demo_vs_floor)
+    targets(medians, rounds, cpu, sizes, init, window, failover, dns_start, watch, ui, demo_vs_floor, door_failed)
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         with open(notes) as handle:
@@ -136,7 +149,7 @@ def rounds_table(title, header, rows):
     print()
 
 
-def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None, watch=None, ui=None, demo_vs_floor=None):
+def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=None, watch=None, ui=None, demo_vs_floor=None, door_failed=None):
     """Checks the issues' targets against this run's medians."""
     rows = []
 
@@ -153,6 +166,8 @@ def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=
             shown, wanted = f"{value:.1f} s", f"<= {limit:.0f} s"
         elif unit == "ms":
             shown, wanted = f"{value} ms", f"{limit} ms"
+        elif unit == "count":
+            shown, wanted = f"{value}", f"{limit}"
         elif unit == "seconds":
             shown, wanted = f"{value:.1f} s", f"<= {limit:.1f} s"
         elif unit == "MB":
@@ -188,6 +203,7 @@ def targets(medians, rounds, cpu, sizes, init, window, failover=None, dns_start=
     compare("run:all recreating 1 of 10 vs one instance start", "reyns run:all, 1 of 10 changed", "docker run -d + ready (N=1)", 1.3)
     check("issue 34: the window of a start-first recreate, every round", window, 0, unit="ms")
     check("issue 38: the demo's DNS ready after its docker run (median)", dns_start, 0.8, unit="seconds")
+    check("issue 45: failed requests, a published instance recreated start-first through its front door or the door upgraded, every round", door_failed, 0, unit="count")
     check("issue 48: the demo from nothing vs its floor (medians)", demo_vs_floor, 1.3, unit="x")
     check("issue 33: a node's loss to its unpinned instance answering again, every round", failover, 90, unit="init")
     if watch:

@@ -99,9 +99,15 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
         "# reyns: expose 8080 as {port}\n# reyns: ready tcp 8080\nFROM reyns/reyns-base\nCOPY web.py /opt/web.py\nCOPY web.conf /etc/supervisor/conf.d/\n"
     );
     let program = "[program:web]\ncommand=python3 /opt/web.py\nautostart=true\n";
-    project.service("web", &dockerfile, &[("web.py", SERVER), ("web.conf", program)]);
+    project.service(
+        "web",
+        &dockerfile,
+        &[("web.py", SERVER), ("web.conf", program)],
+    );
     let conf = |greeting: &str| {
-        format!(r#"[{{"service": "web", "instance": "one", "instance_type": "published", "env_vars": {{"GREETING": "{greeting}"}}}}]"#)
+        format!(
+            r#"[{{"service": "web", "instance": "one", "instance_type": "published", "env_vars": {{"GREETING": "{greeting}"}}}}]"#
+        )
     };
     project.file("default.conf", &conf("first"));
     let reyns = |line: &str| project.reyns(line).env("PUBLISH_ON_IP", "127.0.0.1");
@@ -112,11 +118,21 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
     assert_eq!(get(port, "/").as_deref(), Ok("first"));
     // The door holds the port; the instance publishes nothing itself.
     assert_eq!(
-        docker(&["inspect", "--format", "{{json .HostConfig.PortBindings}}", &web]),
+        docker(&[
+            "inspect",
+            "--format",
+            "{{json .HostConfig.PortBindings}}",
+            &web
+        ]),
         "{}"
     );
     assert_eq!(
-        docker(&["inspect", "--format", "{{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}}", &door]),
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}}",
+            &door
+        ]),
         "host unless-stopped"
     );
     reyns("ps")
@@ -124,10 +140,9 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
         .success()
         .stdout_has("web,instance=one (front door)")
         .stdout_has(&format!("127.0.0.1:{port}->8080/tcp"));
-    reyns("doctor")
-        .run()
-        .success()
-        .stdout_has(&format!("ok: front door {door} forwards 1 port(s) to {web}"));
+    reyns("doctor").run().success().stdout_has(&format!(
+        "ok: front door {door} forwards 1 port(s) to {web}"
+    ));
 
     // The plan says how it would be replaced.
     project.file("default.conf", &conf("second"));
@@ -148,11 +163,26 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
         .success()
         .stderr_has("env GREETING changed");
     let (bodies, failures) = client.finish();
-    assert_eq!(failures, Vec::<String>::new(), "failed requests during the recreate");
-    assert!(bodies.iter().any(|body| body == "first"), "answered before: {bodies:?}");
+    assert_eq!(
+        failures,
+        Vec::<String>::new(),
+        "failed requests during the recreate"
+    );
+    assert!(
+        bodies.iter().any(|body| body == "first"),
+        "answered before: {bodies:?}"
+    );
     assert_eq!(bodies.last().map(String::as_str), Some("second"));
-    assert_eq!(slow.join().unwrap().as_deref(), Ok("first"), "the slow request");
-    assert!(bodies.len() >= 20, "the client ran through it ({} requests)", bodies.len());
+    assert_eq!(
+        slow.join().unwrap().as_deref(),
+        Ok("first"),
+        "the slow request"
+    );
+    assert!(
+        bodies.len() >= 20,
+        "the client ran through it ({} requests)",
+        bodies.len()
+    );
 
     // A replacement that never gets ready: removed, the door never
     // switched, no request failed, exit 1 naming the check.
@@ -167,22 +197,35 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
     reyns("run:all,timeout=5")
         .run()
         .code(1)
-        .stderr_has(&format!("{web}: its replacement did not become ready and was removed"))
+        .stderr_has(&format!(
+            "{web}: its replacement did not become ready and was removed"
+        ))
         .stderr_has("the readiness check `tcp 8081");
     let (bodies, failures) = client.finish();
-    assert_eq!(failures, Vec::<String>::new(), "failed requests during the failed recreate");
+    assert_eq!(
+        failures,
+        Vec::<String>::new(),
+        "failed requests during the failed recreate"
+    );
     assert!(bodies.iter().all(|body| body == "second"), "{bodies:?}");
     let mut names: Vec<String> = project
         .containers()
         .iter()
-        .map(|id| docker(&["inspect", "--format", "{{.Name}}", id]).trim_start_matches('/').to_string())
+        .map(|id| {
+            docker(&["inspect", "--format", "{{.Name}}", id])
+                .trim_start_matches('/')
+                .to_string()
+        })
         .collect();
     names.sort();
     assert_eq!(names, [web.clone(), door.clone()], "nothing left behind");
 
     // clean of the instance closes its port.
     reyns("clean:web,one").run().success();
-    assert!(project.containers().is_empty(), "the door went with its instance");
+    assert!(
+        project.containers().is_empty(),
+        "the door went with its instance"
+    );
     assert!(
         eventually(5, || TcpStream::connect(("127.0.0.1", port)).is_err()),
         "the port is closed"
