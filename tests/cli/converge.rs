@@ -625,3 +625,83 @@ fn the_plan_as_data_decides_each_state() {
         }
     }
 }
+
+/// A published instance's front door: made once the instance is ready,
+/// holding the port on the host's network; a changed instance replaced
+/// start-first through it, the door switched before the replacement takes
+/// the name; a replacement door a killed reyns left, removed.
+#[test]
+fn a_published_instance_is_replaced_through_its_front_door() {
+    let test = demo_one().args("run:demo,instance=one,publish_ssh_on=2222");
+    let made = test.run().success();
+    let run_of = |name: &str| {
+        made.docker
+            .lines()
+            .find(|line| {
+                line.contains(&format!(" run --detach "))
+                    && line.contains(&format!("--name {name} "))
+            })
+            .unwrap_or_else(|| panic!("no docker run of {name}:\n{}", made.docker))
+            .to_string()
+    };
+    assert!(
+        !run_of("proj-demo-one").contains("--publish"),
+        "the instance publishes nothing itself"
+    );
+    let door = run_of("proj-demo-one_door");
+    for word in [
+        "--network host",
+        "DOOR_PORTS=|2222|22",
+        "DOOR_TARGET=172.17.0.9",
+        "--stop-signal SIGUSR1",
+    ] {
+        assert!(door.contains(word), "{word}: {door}");
+    }
+    let after_door = &made.docker[made.docker.find(&door).unwrap()..];
+    assert!(after_door.contains("docker exec proj-demo-one_door /usr/local/bin/reyns-door ready\ndocker update --restart unless-stopped proj-demo-one_door"), "{}", made.docker);
+
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "second")
+        .args("run:demo,instance=one,publish_ssh_on=2222,plan=True");
+    test.run()
+        .success()
+        .stdout_has("recreate proj-demo-one (start-first, through the front door): env EXAMPLE_ENV_VAR changed")
+        .stdout_has("docker exec proj-demo-one_door /usr/local/bin/reyns-door switch @ADDRESS@ 30\ndocker rename proj-demo-one proj-demo-one_old");
+    let test = test.args("run:demo,instance=one,publish_ssh_on=2222");
+    let recreated = test.run().success();
+    let switch = recreated
+        .docker
+        .find("docker exec proj-demo-one_door /usr/local/bin/reyns-door switch 172.17.0.9 30")
+        .expect("the door switched");
+    let rename = recreated
+        .docker
+        .find("docker rename proj-demo-one_next proj-demo-one")
+        .expect("the name taken");
+    assert!(switch < rename, "{}", recreated.docker);
+    assert!(
+        !recreated
+            .docker
+            .contains("run --detach --name proj-demo-one_door "),
+        "the door stays"
+    );
+
+    // Another port: a new door beside the old one; one whose making stopped
+    // half-way is removed by the next run.
+    let test = test
+        .env("EXAMPLE_ENV_VAR", "third")
+        .args("run:demo,instance=one,publish_ssh_on=2223")
+        .docker_answer("fail-on", "docker update --restart\n");
+    let left = test.run().code(1);
+    assert!(
+        left.docker
+            .contains("run --detach --name proj-demo-one_door_next "),
+        "{}",
+        left.docker
+    );
+    let test = test
+        .docker_answer("fail-on", "")
+        .args("run:demo,instance=one,publish_ssh_on=2223,plan=True");
+    test.run()
+        .success()
+        .stdout_has("docker rm --force proj-demo-one_door_next\n");
+}
