@@ -230,4 +230,24 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
         eventually(5, || TcpStream::connect(("127.0.0.1", port)).is_err()),
         "the port is closed"
     );
+    // clean:all removes every door, one whose instance went behind reyns'
+    // back too.
+    project.service(
+        "web",
+        &dockerfile,
+        &[("web.py", SERVER), ("web.conf", program)],
+    );
+    reyns("build:web").run().success();
+    reyns("run:all").run().success();
+    assert_eq!(get(port, "/").as_deref(), Ok("third"));
+    docker(&["rm", "--force", &web]);
+    reyns("clean:all,force=True")
+        .run()
+        .success()
+        .stderr_has(&format!("removed the front door {door}"));
+    assert!(
+        project.containers().is_empty(),
+        "{:?}",
+        project.containers()
+    );
 }
