@@ -289,3 +289,91 @@ fn a_daemon_killed_mid_deploy_is_finished_by_its_next_round() {
         );
     }
 }
+
+/// Two daemon releases change a service's image; `rollback` puts the first
+/// release's image id back with no `docker build`, and `releases` shows it;
+/// the next daemon round does not deploy the commit rolled away from; a
+/// release that does not exist, and one whose image was pruned, are one
+/// line each, nothing changed.
+#[test]
+fn rollback_puts_an_earlier_release_back_without_a_build() {
+    let project = Project::new();
+    let (origin, dev, host) = repositories(&project);
+    let dockerfile = "FROM reyns/reyns-base\nCOPY prestartup_web.sh /prestartup/\n";
+    push(
+        &dev,
+        "v1",
+        &[
+            ("services/web/Dockerfile", dockerfile),
+            ("services/web/prestartup_web.sh", "echo web v1\n"),
+            ("default.conf", r#"[{"service": "web", "instance": "one"}]"#),
+            (".gitignore", ".reyns/\nhost.conf\n"),
+        ],
+    );
+    clone_to(&project, &origin, &host);
+    let web = project.container("web", "one");
+    let image_of = || docker(&["inspect", "--format", "{{.Image}}", &web]);
+    let reyns = |line: &str| {
+        support::Test::in_dir(&host)
+            .real_docker()
+            .env("PROJECT_NAME", &project.name)
+            .env("LOG_LEVEL", "DEBUG")
+            .args(line)
+            .run()
+    };
+    reyns("daemon:once=True").success();
+    let first = image_of();
+    push(
+        &dev,
+        "v2",
+        &[("services/web/prestartup_web.sh", "echo web v2\n")],
+    );
+    reyns("daemon:once=True").success();
+    let second = image_of();
+    assert_ne!(first, second, "v2 is another image");
+
+    let rolled = reyns("rollback").success();
+    assert!(
+        !rolled.stderr.contains("$ docker build"),
+        "{}",
+        rolled.stderr
+    );
+    assert!(
+        rolled.stderr.contains("rolled back to release 1"),
+        "{}",
+        rolled.stderr
+    );
+    assert_eq!(image_of(), first, "release 1's image runs again");
+    reyns("releases")
+        .success()
+        .stdout_has("rolled back   rolled back to 1");
+
+    // The daemon leaves the commit rolled away from alone.
+    let round = reyns("daemon:once=True").success();
+    assert!(!round.stderr.contains("$ docker build"), "{}", round.stderr);
+    assert_eq!(image_of(), first);
+
+    reyns("rollback:release=99")
+        .code(1)
+        .stderr_has("release=99: no release of that number or commit");
+    // The release that deployed the second image, its image pruned.
+    let log = std::fs::read_to_string(host.join(".reyns/releases.jsonl")).unwrap();
+    let number = log
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|entry| {
+            entry["result"] == "deployed" && entry["images"].to_string().contains(&second)
+        })
+        .map(|entry| entry["number"].as_i64().unwrap())
+        .expect("the release of the second image");
+    docker(&[
+        "rmi",
+        &format!("{}/reyns_releases:{number}-0", project.name),
+    ]);
+    reyns(&format!("rollback:release={number}"))
+        .code(1)
+        .stderr_has(&format!("release {number}'s image of"))
+        .stderr_has("is no longer on this engine")
+        .stderr_has("nothing changed");
+    assert_eq!(image_of(), first, "nothing changed");
+}

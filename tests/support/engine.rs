@@ -176,10 +176,11 @@ impl Drop for Project {
         for volume in volumes {
             docker_may_fail(&["volume", "rm", "-f", &volume]);
         }
+        // Every tag: a release's images carry reyns' own (`reyns_releases:<n>-<i>`).
         let images = docker_may_fail(&[
             "images",
             "--format",
-            "{{.Repository}}",
+            "{{.Repository}}:{{.Tag}}",
             &format!("{}/*", self.name),
         ])
         .unwrap_or_default();
