@@ -184,6 +184,37 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
         bodies.len()
     );
 
+    // Faults behind reyns' back, each healed by one run:all: the door
+    // killed (docker counts a kill as a stop: it stays down), the door
+    // removed, the instance restarted at another address.
+    docker(&["kill", &door]);
+    reyns("run:all")
+        .run()
+        .success()
+        .stderr_has("its front door is made to forward to it again");
+    assert_eq!(get(port, "/").as_deref(), Ok("second"));
+    docker(&["rm", "--force", &door]);
+    reyns("run:all").run().success();
+    assert_eq!(get(port, "/").as_deref(), Ok("second"));
+    // Another container takes the instance's address while it is down.
+    docker(&["stop", "-t", "1", &web]);
+    let squatter = format!("{web}-squatter");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &squatter,
+        "--label",
+        &format!("reyns.project={}", project.name),
+        "reyns/reyns-base",
+        "sleep",
+        "600",
+    ]);
+    docker(&["start", &web]);
+    reyns("run:all").run().success();
+    assert_eq!(get(port, "/").as_deref(), Ok("second"));
+    docker(&["rm", "--force", &squatter]);
+
     // A replacement that never gets ready: removed, the door never
     // switched, no request failed, exit 1 naming the check.
     project.service(
