@@ -380,6 +380,6 @@ fn a_misspelled_host_conf_key_is_named_with_its_line() {
     .unwrap();
     test.run()
         .code(2)
-        .stderr_has("reyns: error: host.conf:3:3: unknown key `ndoes`; allowed keys: env_vars, last_conf, nodes, swarm\n")
+        .stderr_has("reyns: error: host.conf:3:3: unknown key `ndoes`; allowed keys: env_vars, keep_releases, last_conf, nodes, swarm\n")
         .created_nothing();
 }
