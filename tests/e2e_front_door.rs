@@ -197,23 +197,55 @@ fn a_published_instance_is_recreated_through_its_front_door_without_a_failed_req
     reyns("run:all").run().success();
     assert_eq!(get(port, "/").as_deref(), Ok("second"));
     // Another container takes the instance's address while it is down.
+    let address_of = |name: &str| {
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.NetworkSettings.IPAddress}}",
+            name,
+        ])
+    };
+    let before = address_of(&web);
     docker(&["stop", "-t", "1", &web]);
-    let squatter = format!("{web}-squatter");
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &squatter,
-        "--label",
-        &format!("reyns.project={}", project.name),
-        "reyns/reyns-base",
-        "sleep",
-        "600",
-    ]);
+    // Squatters until one holds its address (the engine hands out the
+    // free addresses in its own order).
+    let mut squatters = Vec::new();
+    while squatters.len() < 30
+        && !squatters
+            .iter()
+            .any(|name: &String| address_of(name) == before)
+    {
+        let name = format!("{web}-squatter{}", squatters.len());
+        let label = format!("reyns.project={}", project.name);
+        docker(&[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--label",
+            &label,
+            "reyns/reyns-base",
+            "sleep",
+            "600",
+        ]);
+        squatters.push(name);
+    }
     docker(&["start", &web]);
+    assert_ne!(
+        address_of(&web),
+        before,
+        "the instance came back at another address"
+    );
+    assert_eq!(
+        docker(&["exec", &door, "/usr/local/bin/reyns-door", "target"]),
+        before,
+        "the door still points at the old one"
+    );
     reyns("run:all").run().success();
     assert_eq!(get(port, "/").as_deref(), Ok("second"));
-    docker(&["rm", "--force", &squatter]);
+    for name in &squatters {
+        docker(&["rm", "--force", name]);
+    }
 
     // A replacement that never gets ready: removed, the door never
     // switched, no request failed, exit 1 naming the check.
